@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "portal.access"
+    label = "access"
+
+    def ready(self) -> None:
+        from portal.access import checks  # noqa: F401 - registers the system check

@@ -1,0 +1,52 @@
+"""View marks. Every URL's view carries exactly one: @requires(action, Model), @authenticated or
+@public. The system check in checks.py refuses to start a project with an unmarked view."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
+
+from portal.access.enforce import record_denial
+from portal.access.policy import _check_action, may
+
+View = Callable[..., HttpResponse]
+
+
+def requires(action: str, model: type[Model]) -> Callable[[View], View]:
+    """The signed-in user must be able to `action` some `model`; otherwise 403, audited.
+
+    Object-level checks still happen in the view through get_for_user_or_404.
+    """
+    _check_action(action)
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            # Anonymous users were already sent to the login page by LoginRequiredMiddleware.
+            if not may(request.user, action, model):
+                record_denial(request.user, action, model, status=403, path=request.path)
+                raise PermissionDenied(f"You have no entitlement to {action} {model._meta.verbose_name_plural}.")
+            return view(request, *args, **kwargs)
+
+        wrapped.access_mark = ("requires", action, model._meta.label_lower)
+        return wrapped
+
+    return decorator
+
+
+def authenticated(view: View) -> View:
+    """Any signed-in user (logout, profile, the home redirect): touches no protected object."""
+    view.access_mark = ("authenticated",)
+    return view
+
+
+def public(view: View) -> View:
+    """Reachable without signing in (login, health check). Says so on purpose."""
+    view = login_not_required(view)
+    view.access_mark = ("public",)
+    return view
+

@@ -1,0 +1,124 @@
+"""THE rule: what may this user see or do. Every queryset, object check and view asks it here.
+
+scope(user, action, model) -> Q is the only function with logic; can() and may() are derived from
+it, so a list and a detail page can never disagree. Models are imported lazily because this module
+is imported while Django's app registry is still loading.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, Model, OuterRef, Q
+from django.utils import timezone
+
+# Actions on devices and their credentials, granted by entitlements.
+DEVICE_ACTIONS = ("view", "reveal", "rotate", "update")
+# Actions that come from a role (an LDAP group named in settings), not from entitlements.
+ROLE_ACTIONS = ("manage", "audit")
+ACTIONS = frozenset(DEVICE_ACTIONS + ROLE_ACTIONS)
+
+NOTHING = Q(pk__in=[])
+
+# How to get from each inventory model to its tenant and its device.
+_TENANT_FIELD = {"inventory.device": "tenant_id", "inventory.credential": "device__tenant_id"}
+_DEVICE_FIELD = {"inventory.device": "pk", "inventory.credential": "device_id"}
+_SITE_FIELD = {"inventory.device": "site", "inventory.credential": "device__site"}
+
+
+def _check_action(action: str) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; known actions: {sorted(ACTIONS)}")
+
+
+def has_role(user: Any, group_name: str) -> Q:
+    """A Q that is true for every row when the user is in the named group, false otherwise."""
+    from portal.accounts.models import User
+
+    membership = User.groups.through.objects.filter(user_id=user.pk, group__name=group_name)
+    return Q(Exists(membership))
+
+
+def active_grants(user: Any, action: str, at: Any = None):  # noqa: ANN201 - EntitlementQuerySet
+    """The entitlements in force now that give `user` (directly or through a group) `action`."""
+    from portal.entitlements.models import Entitlement
+
+    if action == "view":
+        # Any device right implies seeing the device.
+        flag = Q(can_view=True) | Q(can_reveal=True) | Q(can_rotate=True) | Q(can_update=True)
+    else:
+        flag = Q(**{f"can_{action}": True})
+    return Entitlement.objects.active(at or timezone.now()).filter(
+        Q(user_id=user.pk) | Q(group__user=user.pk), flag
+    )
+
+
+def _granted_devices(user: Any, action: str, label: str) -> Q:
+    tenant_field, device_field, site_field = _TENANT_FIELD[label], _DEVICE_FIELD[label], _SITE_FIELD[label]
+    grants = active_grants(user, action)
+    whole_tenant = grants.filter(device__isnull=True, site="", tag__isnull=True).values("tenant_id")
+    one_device = grants.filter(device__isnull=False).values("device_id")
+    at_site = grants.exclude(site="").filter(tenant_id=OuterRef(tenant_field), site=OuterRef(site_field))
+    with_tag = grants.filter(
+        tag__isnull=False, tenant_id=OuterRef(tenant_field), tag__devices=OuterRef(device_field)
+    )
+    return (
+        Q(**{f"{tenant_field}__in": whole_tenant})
+        | Q(**{f"{device_field}__in": one_device})
+        | Q(Exists(at_site))
+        | Q(Exists(with_tag))
+    )
+
+
+def scope(user: Any, action: str, model: type[Model]) -> Q:
+    """The rows of `model` on which `user` may perform `action`, as a Q to filter with.
+
+    Anonymous and inactive users get nothing; superusers (local break-glass accounts) everything.
+    Admins see every device's metadata but reveal, rotate and update only where entitled like anyone
+    else. Auditors see the audit trail. An unknown action or model raises: there is no default-allow.
+    """
+    _check_action(action)
+    label = model._meta.label_lower
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOTHING
+    if user.is_superuser:
+        return Q()
+    admin = has_role(user, settings.KEYDESK_ADMIN_GROUP)
+    if label in _TENANT_FIELD:
+        if action == "manage":
+            return admin
+        if action == "audit":
+            return NOTHING
+        granted = _granted_devices(user, action, label)
+        return granted | admin if action == "view" else granted
+    if label == "inventory.tenant":
+        if action == "manage":
+            return admin
+        if action == "audit":
+            return NOTHING
+        granted = Q(pk__in=active_grants(user, action).values("tenant_id"))
+        return granted | admin if action == "view" else granted
+    if label == "audit.auditevent":
+        return has_role(user, settings.KEYDESK_AUDITOR_GROUP) if action in ("view", "audit") else NOTHING
+    if label in ("entitlements.entitlement", "inventory.tag", "accounts.user", "auth.group"):
+        return admin if action in ("view", "manage") else NOTHING
+    raise ValueError(f"no access policy for model {label}")
+
+
+def restrict(user: Any, action: str, model: type[Model]):  # noqa: ANN201 - QuerySet
+    """The model's rows within the user's scope for `action`."""
+    return model._default_manager.filter(scope(user, action, model))
+
+
+def can(user: Any, action: str, obj: Model) -> bool:
+    """May `user` do `action` to this object? Derived from scope(), never re-implemented."""
+    return restrict(user, action, type(obj)).filter(pk=obj.pk).exists()
+
+
+def may(user: Any, action: str, model: type[Model]) -> bool:
+    """May `user` do `action` to at least one object of this kind (nav items, list pages)?"""
+    return restrict(user, action, model).exists()
+
+
+def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:
+    """The subset of `actions` the user may take on `obj`, for views to hand to templates."""
+    return frozenset(action for action in actions if can(user, action, obj))

@@ -1,0 +1,80 @@
+"""The one seam to the directory: Keydesk's django-auth-ldap backend.
+
+It normalises login names (one account per person whatever the case or spacing), refuses names
+that are not plausible directory login names before any LDAP traffic, and turns the library's
+swallowed LDAP errors into DirectoryUnavailable so the login page can say "the directory is down"
+instead of "wrong password".
+"""
+
+import contextvars
+import re
+from typing import Any
+
+import ldap
+from django.http import HttpRequest
+from django_auth_ldap.backend import LDAPBackend, ldap_error
+
+from portal.accounts.models import User, normalize_login_name
+
+# Directory login names: letters, digits, dot, dash, underscore. Anything else (filter
+# metacharacters, DN syntax, control characters) cannot be a login name and is refused unsent.
+LOGIN_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+
+_captured_errors: contextvars.ContextVar[list[Exception] | None] = contextvars.ContextVar(
+    "keydesk_ldap_errors", default=None
+)
+
+
+class DirectoryUnavailable(Exception):
+    """The LDAP directory could not be reached or answered with an error (not a wrong password)."""
+
+
+def _capture_ldap_error(sender: Any, context: str, exception: Exception, **kwargs: Any) -> None:
+    errors = _captured_errors.get()
+    if errors is not None:
+        errors.append(exception)
+
+
+ldap_error.connect(_capture_ldap_error, dispatch_uid="keydesk-capture-ldap-error")
+
+
+def is_plausible_login_name(name: str) -> bool:
+    return bool(LOGIN_NAME_PATTERN.fullmatch(normalize_login_name(name)))
+
+
+class KeydeskLDAPBackend(LDAPBackend):
+    """django-auth-ldap with normalised names and directory errors surfaced, not swallowed."""
+
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
+        if username is None or not password:
+            return None
+        username = normalize_login_name(username)
+        if not LOGIN_NAME_PATTERN.fullmatch(username):
+            return None
+        errors: list[Exception] = []
+        token = _captured_errors.set(errors)
+        try:
+            user = super().authenticate(request, username=username, password=password, **kwargs)
+        finally:
+            _captured_errors.reset(token)
+        if user is None and errors:
+            raise DirectoryUnavailable(_describe(errors[0]))
+        return user
+
+    def ldap_to_django_username(self, username: str) -> str:
+        return normalize_login_name(username)
+
+    def django_to_ldap_username(self, username: str) -> str:
+        return normalize_login_name(username)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ldap.SERVER_DOWN | ldap.TIMEOUT | ldap.CONNECT_ERROR):
+        return "The directory (LDAP) cannot be reached."
+    if isinstance(error, ldap.INVALID_CREDENTIALS):
+        # The user's own wrong password is not reported as an error by the library; this is the
+        # portal's service bind failing, which is a configuration problem.
+        return "The portal's directory service account was refused by LDAP."
+    return f"The directory (LDAP) answered with an error: {type(error).__name__}."

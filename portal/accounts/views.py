@@ -1,0 +1,58 @@
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from portal import access
+from portal.accounts import services
+from portal.accounts.backends import DirectoryUnavailable
+from portal.accounts.forms import LoginForm
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@access.public
+@require_http_methods(["GET", "POST"])
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+def login(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect(_safe_next(request))
+    form = LoginForm(request.POST or None)
+    error, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.sign_in(request, form.cleaned_data["username"], form.cleaned_data["password"])
+                return HttpResponseRedirect(_safe_next(request))
+            except services.LoginFailed as exc:
+                error, status = str(exc), 401
+            except DirectoryUnavailable as exc:
+                error, status = f"{exc} Signing in is not possible right now; try again in a minute.", 503
+        else:
+            status = 400
+    return render(
+        request, "accounts/login.html", {"form": form, "error": error, "next": _safe_next(request)}, status=status
+    )
+
+
+@access.authenticated
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    services.sign_out(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@access.authenticated
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(settings.LOGIN_REDIRECT_URL)

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from portal.inventory.models import Credential, Device, Tag, Tenant
+from portal.web.admin_site import PolicyModelAdmin, PolicyTabularInline
+
+
+@admin.register(Tenant)
+class TenantAdmin(PolicyModelAdmin):
+    list_display = ("name", "slug", "vault_namespace", "kv_mount", "path_prefix", "requires_justification")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(PolicyModelAdmin):
+    search_fields = ("name",)
+
+
+class CredentialInline(PolicyTabularInline):
+    model = Credential
+    extra = 0
+    fields = ("name", "kind", "vault_path", "rotate_field", "length", "charset", "max_age_days")
+
+
+@admin.register(Device)
+class DeviceAdmin(PolicyModelAdmin):
+    list_display = ("serial", "name", "tenant", "site", "status")
+    list_filter = ("tenant", "status")
+    search_fields = ("serial", "name", "site")
+    list_select_related = ("tenant",)
+    filter_horizontal = ("tags",)
+    inlines = [CredentialInline]
+
+
+@admin.register(Credential)
+class CredentialAdmin(PolicyModelAdmin):
+    list_display = ("__str__", "kind", "vault_path", "rotate_field", "length", "charset")
+    list_filter = ("kind", "device__tenant")
+    search_fields = ("device__serial", "name", "vault_path")
+    list_select_related = ("device", "device__tenant")
+    raw_id_fields = ("device",)

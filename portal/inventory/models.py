@@ -1,0 +1,125 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from portal.access.querysets import RestrictedQuerySet
+
+# One segment of a Vault path: no slashes, no "..", nothing a shell or URL would reinterpret.
+VAULT_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def validate_vault_path(value: str) -> None:
+    segments = value.split("/")
+    if not value or any(segment in {"", ".", ".."} or not VAULT_SEGMENT.fullmatch(segment) for segment in segments):
+        raise ValidationError(
+            "Use path segments of letters, digits, '.', '_' or '-', separated by single '/'.",
+            code="invalid_vault_path",
+        )
+
+
+class Tenant(models.Model):
+    """A customer organisation or product team: where its devices' secrets live in Vault."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    vault_namespace = models.CharField(
+        max_length=200, blank=True, validators=[validate_vault_path],
+        help_text="OpenBao / Vault Enterprise namespace; empty for the root namespace.",
+    )
+    kv_mount = models.CharField(max_length=100, default="keydesk", validators=[validate_vault_path])
+    path_prefix = models.CharField(max_length=200, validators=[validate_vault_path])
+    requires_justification = models.BooleanField(default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    """A free label on devices (e.g. `icu`, `pilot`) that entitlements can scope to."""
+
+    name = models.SlugField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(models.Model):
+    """One installed instrument at a customer site."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        MAINTENANCE = "maintenance", "In maintenance"
+        RETIRED = "retired", "Retired"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="devices")
+    serial = models.CharField(max_length=100, unique=True, validators=[validate_vault_path])
+    name = models.CharField(max_length=200)
+    model_name = models.CharField("model", max_length=200, blank=True)
+    site = models.CharField(max_length=200, blank=True, db_index=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="devices")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["serial", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.serial} ({self.name})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inventory:device_detail", args=[self.pk])
+
+
+class Credential(models.Model):
+    """One named secret of a device: where it lives in Vault and how it rotates. Never its value."""
+
+    class Kind(models.TextChoices):
+        KV2 = "kv2", "KV v2 secret"
+
+    class Charset(models.TextChoices):
+        ALNUM = "alnum", "Letters and digits"
+        ALNUM_SYMBOLS = "alnum_symbols", "Letters, digits and symbols"
+        HEX = "hex", "Hexadecimal"
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="credentials")
+    name = models.SlugField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.KV2)
+    vault_path = models.CharField(
+        max_length=300, blank=True, validators=[validate_vault_path],
+        help_text="Path under the tenant's mount; defaults to <tenant prefix>/<serial>/<name>.",
+    )
+    rotate_field = models.CharField(
+        max_length=100, default="password", help_text="The key inside the secret that rotation replaces."
+    )
+    length = models.PositiveSmallIntegerField(default=24)
+    charset = models.CharField(max_length=20, choices=Charset.choices, default=Charset.ALNUM_SYMBOLS)
+    max_age_days = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device__serial", "name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["device", "name"], name="credential_unique_per_device")]
+
+    def __str__(self) -> str:
+        return f"{self.device.serial}/{self.name}"
+
+    def clean(self) -> None:
+        if not 12 <= self.length <= 128:
+            raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.vault_path:
+            self.vault_path = f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
+        super().save(*args, **kwargs)

@@ -1,0 +1,37 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tables2 import RequestConfig
+
+from portal import access
+from portal.audit import services as audit
+from portal.inventory.filtersets import DeviceFilterSet
+from portal.inventory.models import Device
+from portal.inventory.tables import DeviceTable
+from portal.vault import services as vault
+from portal.web.htmx import is_htmx
+
+
+@access.requires("view", Device)
+def device_list(request: HttpRequest) -> HttpResponse:
+    devices = Device.objects.restrict(request.user, "view")
+    filterset = DeviceFilterSet(request.GET, devices, request=request)
+    table = DeviceTable(filterset.qs, order_by=request.GET.get("sort") or "serial")
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    template = "inventory/device_list.html"
+    if is_htmx(request):
+        template += "#results"
+    return render(request, template, {"table": table, "filter": filterset})
+
+
+@access.requires("view", Device)
+def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    device = access.get_for_user_or_404(request.user, "view", Device, pk=pk)
+    credentials = list(device.credentials.select_related("device__tenant").order_by("name", "pk"))
+    actions = access.permitted_actions(request.user, device)
+    rows = [(credential, vault.credential_status(request.user, credential)) for credential in credentials]
+    audit.record(request.user, "inventory.device.view", target=device)
+    return render(
+        request,
+        "inventory/device_detail.html",
+        {"device": device, "credential_rows": rows, "actions": actions},
+    )

@@ -1,0 +1,274 @@
+"""Keydesk settings: the only module that reads os.environ.
+
+Every value comes from the environment. Defaults are safe: without KEYDESK_DEV=1 a missing
+SECRET_KEY, ALLOWED_HOSTS, KEYDESK_LDAP_URI or VAULT_ADDR stops startup with a message naming the
+variable. KEYDESK_DEV=1 (the demo and the test command set it) fills in loopback defaults that
+match the servers started by scripts/servers.sh.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+import ldap
+from django.core.exceptions import ImproperlyConfigured
+from django_auth_ldap.config import GroupOfNamesType, LDAPGroupQuery, LDAPSearch
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+# --- environment helpers -----------------------------------------------------------------------
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise ImproperlyConfigured(f"{name} is required (set it in the environment)")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+
+
+def env_list(name: str, default: list[str] | None = None) -> list[str]:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        if default is None:
+            raise ImproperlyConfigured(f"{name} is required (comma-separated list)")
+        return list(default)
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str | None = None) -> str:
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
+    file_name = os.environ.get(f"{name}_FILE")
+    if file_name:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name} cannot be read: {exc.strerror}") from None
+    value = os.environ.get(name)
+    if value:
+        return value
+    if default is None:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required")
+    return default
+
+
+# --- Django ------------------------------------------------------------------------------------
+
+# Development mode fills loopback defaults; it never turns on DEBUG by itself.
+KEYDESK_DEV = env_bool("KEYDESK_DEV", False)
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_secret("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "portal.web.admin_config.KeydeskAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_tables2",
+    "django_filters",
+    "template_partials",
+    "portal.accounts",
+    "portal.access",
+    "portal.inventory",
+    "portal.entitlements",
+    "portal.vault",
+    "portal.audit",
+    "portal.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.audit.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.web.middleware.VaryOnHtmxMiddleware",
+]
+
+ROOT_URLCONF = "portal.urls"
+WSGI_APPLICATION = "portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "portal.web.context_processors.navigation",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "inventory:device_list"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = False
+USE_TZ = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": env_str(
+            "STATICFILES_BACKEND",
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if KEYDESK_DEV
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+        )
+    },
+}
+
+# The vendored htmx release (installed from the npm package by scripts/lib.sh and the Dockerfile).
+KEYDESK_HTMX_STATIC = "vendor/htmx-2.0.11.min.js"
+
+# --- database ----------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+
+# --- sessions and security headers --------------------------------------------------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not KEYDESK_DEV)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not KEYDESK_DEV)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if KEYDESK_DEV else 31536000)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if env_bool("KEYDESK_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted for the
+# audit trail's source address. 0 means REMOTE_ADDR is used as-is.
+KEYDESK_TRUSTED_PROXY_COUNT = env_int("KEYDESK_TRUSTED_PROXY_COUNT", 0)
+
+# --- roles (LDAP group names) ------------------------------------------------------------------
+
+KEYDESK_ENGINEER_GROUP = env_str("KEYDESK_ENGINEER_GROUP", "keydesk-engineers")
+KEYDESK_ADMIN_GROUP = env_str("KEYDESK_ADMIN_GROUP", "keydesk-admins")
+KEYDESK_AUDITOR_GROUP = env_str("KEYDESK_AUDITOR_GROUP", "keydesk-auditors")
+
+# --- LDAP (django-auth-ldap) -------------------------------------------------------------------
+
+AUTHENTICATION_BACKENDS = [
+    "portal.accounts.backends.KeydeskLDAPBackend",
+    # Local accounts (a break-glass superuser from createsuperuser); LDAP users have no local password.
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+AUTH_LDAP_SERVER_URI = env_str("KEYDESK_LDAP_URI", "ldap://127.0.0.1:3389" if KEYDESK_DEV else None)
+AUTH_LDAP_BIND_DN = env_str("KEYDESK_LDAP_BIND_DN", "cn=keydesk,ou=services,dc=example,dc=org")
+AUTH_LDAP_BIND_PASSWORD = env_secret("KEYDESK_LDAP_BIND_PASSWORD", "keydesk-bind-pass" if KEYDESK_DEV else None)
+AUTH_LDAP_START_TLS = env_bool("KEYDESK_LDAP_START_TLS", False)
+KEYDESK_LDAP_USER_BASE = env_str("KEYDESK_LDAP_USER_BASE", "ou=people,dc=example,dc=org")
+KEYDESK_LDAP_GROUP_BASE = env_str("KEYDESK_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org")
+KEYDESK_LDAP_USER_ATTR = env_str("KEYDESK_LDAP_USER_ATTR", "uid")
+AUTH_LDAP_USER_SEARCH = LDAPSearch(
+    KEYDESK_LDAP_USER_BASE, ldap.SCOPE_SUBTREE, f"({KEYDESK_LDAP_USER_ATTR}=%(user)s)"
+)
+AUTH_LDAP_GROUP_SEARCH = LDAPSearch(KEYDESK_LDAP_GROUP_BASE, ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)")
+AUTH_LDAP_GROUP_TYPE = GroupOfNamesType(name_attr="cn")
+AUTH_LDAP_MIRROR_GROUPS = True
+AUTH_LDAP_ALWAYS_UPDATE_USER = True
+AUTH_LDAP_USER_ATTR_MAP = {
+    "first_name": "givenName",
+    "last_name": "sn",
+    "display_name": "displayName",
+    "email": "mail",
+}
+AUTH_LDAP_USER_FLAGS_BY_GROUP = {
+    "is_staff": LDAPGroupQuery(f"cn={KEYDESK_ADMIN_GROUP},{KEYDESK_LDAP_GROUP_BASE}"),
+}
+LDAP_TIMEOUT_SECONDS = env_int("KEYDESK_LDAP_TIMEOUT", 5)
+AUTH_LDAP_CONNECTION_OPTIONS = {
+    ldap.OPT_NETWORK_TIMEOUT: LDAP_TIMEOUT_SECONDS,
+    ldap.OPT_TIMEOUT: LDAP_TIMEOUT_SECONDS,
+    ldap.OPT_REFERRALS: 0,
+}
+AUTH_LDAP_CACHE_TIMEOUT = 0
+
+# --- Vault / OpenBao ---------------------------------------------------------------------------
+
+VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8201" if KEYDESK_DEV else None)
+# AppRole is how the portal logs in; a plain token is accepted for development only.
+VAULT_ROLE_ID = env_secret("VAULT_ROLE_ID", "")
+VAULT_SECRET_ID = env_secret("VAULT_SECRET_ID", "")
+VAULT_TOKEN = env_secret("VAULT_TOKEN", "") if KEYDESK_DEV else ""
+VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
+VAULT_CACERT = env_str("VAULT_CACERT", "")
+VAULT_SKIP_VERIFY = env_bool("VAULT_SKIP_VERIFY", False)
+VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5)
+if not KEYDESK_DEV and not (VAULT_ROLE_ID and VAULT_SECRET_ID):
+    raise ImproperlyConfigured("VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms) are required")
+
+# --- audit -------------------------------------------------------------------------------------
+
+# Every audit event is also written as one JSON line to this logger (point it at your SIEM).
+KEYDESK_AUDIT_LOGGER = env_str("KEYDESK_AUDIT_LOGGER", "keydesk.audit")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # django-auth-ldap logs search filters at DEBUG; keep it at INFO and above.
+        "django_auth_ldap": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,317 @@
+"""The Vault/OpenBao gateway: the only module that imports hvac.
+
+It logs in with AppRole (a token only in development), keeps one hvac client per namespace, and
+turns every hvac and transport error into one of the portal's own errors below, each with a message
+a support engineer can act on and the HTTP status the portal should answer with. Secret values pass
+through in SecretVersion.data, whose repr never shows them.
+"""
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import hvac
+import hvac.exceptions
+import requests
+from django.conf import settings
+
+T = TypeVar("T")
+
+
+# --- the portal's own errors -------------------------------------------------------------------
+
+
+class VaultError(Exception):
+    """Base of every gateway error. `status` is the HTTP status the portal answers with."""
+
+    status = 502
+
+    def __init__(self, message: str, *, request_id: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.request_id = request_id
+
+
+class VaultNotFound(VaultError):
+    status = 404
+
+
+class VaultDeleted(VaultError):
+    status = 410
+
+
+class VaultForbidden(VaultError):
+    # The portal's own Vault policy refused: a configuration problem, not the engineer's.
+    status = 502
+
+
+class VaultSealed(VaultError):
+    status = 503
+
+
+class VaultUnavailable(VaultError):
+    status = 503
+
+
+class VaultConflict(VaultError):
+    status = 409
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where one secret lives: namespace ('' for root), KV v2 mount, path under the mount."""
+
+    namespace: str
+    mount: str
+    path: str
+
+    def __str__(self) -> str:
+        prefix = f"{self.namespace}/" if self.namespace else ""
+        return f"{prefix}{self.mount}/{self.path}"
+
+
+@dataclass(frozen=True)
+class SecretVersion:
+    """One version of a secret as read from Vault. `data` holds the values: never log it."""
+
+    data: Mapping[str, Any] = field(repr=False)
+    version: int
+    created_time: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class SecretMetadata:
+    current_version: int
+    created_time: str
+    updated_time: str
+    current_deleted: bool
+    request_id: str
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    version: int
+    request_id: str
+
+
+# --- the client --------------------------------------------------------------------------------
+
+
+class VaultClient:
+    """A lazily authenticated connection to one Vault/OpenBao server, shared by a worker process."""
+
+    def __init__(
+        self,
+        addr: str,
+        *,
+        role_id: str = "",
+        secret_id: str = "",
+        token: str = "",
+        approle_mount: str = "approle",
+        verify: bool | str = True,
+        timeout: float = 5,
+    ) -> None:
+        if not (role_id and secret_id) and not token:
+            raise ValueError("VaultClient needs an AppRole (role_id + secret_id) or a token")
+        self.addr = addr
+        self._role_id = role_id
+        self._secret_id = secret_id
+        self._static_token = token
+        self._approle_mount = approle_mount
+        self._verify = verify
+        self._timeout = timeout
+        self._token = token
+        self._clients: dict[str, hvac.Client] = {}
+        self._lock = threading.Lock()
+        # Counts HTTP calls to Vault (logins excluded) so tests can prove the call budget.
+        self.calls = 0
+        self.logins = 0
+
+    def __repr__(self) -> str:
+        return f"VaultClient(addr={self.addr!r})"
+
+    # -- plumbing --
+
+    def _hvac(self, namespace: str) -> hvac.Client:
+        client = self._clients.get(namespace)
+        if client is None:
+            client = hvac.Client(
+                url=self.addr, verify=self._verify, timeout=self._timeout, namespace=namespace or None
+            )
+            self._clients[namespace] = client
+        client.token = self._token
+        return client
+
+    def _login(self) -> None:
+        if not self._role_id:
+            return
+        with self._lock:
+            login_client = hvac.Client(url=self.addr, verify=self._verify, timeout=self._timeout)
+            response = self._translate(
+                lambda: login_client.auth.approle.login(
+                    role_id=self._role_id, secret_id=self._secret_id, mount_point=self._approle_mount
+                ),
+                what="log in with the portal's AppRole",
+            )
+            self._token = response["auth"]["client_token"]
+            self.logins += 1
+
+    def _translate(self, operation: Callable[[], T], *, what: str) -> T:
+        try:
+            return operation()
+        except hvac.exceptions.InvalidPath:
+            raise VaultNotFound(f"Vault has nothing at that path ({what}).") from None
+        except hvac.exceptions.VaultDown:
+            raise VaultSealed(
+                f"Vault at {self.addr} is sealed or not ready, so the portal could not {what}. "
+                "An operator must unseal it; try again afterwards."
+            ) from None
+        except hvac.exceptions.RateLimitExceeded:
+            raise VaultUnavailable(
+                f"Vault is rate-limiting the portal; it could not {what}. Wait a few seconds and try again."
+            ) from None
+        except (hvac.exceptions.Forbidden, hvac.exceptions.Unauthorized):
+            raise VaultForbidden(
+                f"Vault refused the portal permission to {what}. The portal's Vault policy may not cover "
+                "this path: tell the platform team."
+            ) from None
+        except hvac.exceptions.InvalidRequest as exc:
+            text = " ".join(exc.errors or [str(exc)])
+            if "check-and-set" in text:
+                raise VaultConflict(
+                    "The secret changed in Vault while you were working on it. Reload the device and try again."
+                ) from None
+            raise VaultError(f"Vault rejected the request to {what}: {text}") from None
+        except (hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway, hvac.exceptions.UnexpectedError):
+            raise VaultUnavailable(
+                f"Vault answered with a server error when the portal tried to {what}. Try again in a minute."
+            ) from None
+        except hvac.exceptions.VaultError as exc:
+            raise VaultError(f"Vault could not {what}: {type(exc).__name__}.") from None
+        except requests.Timeout:
+            raise VaultUnavailable(
+                f"Vault at {self.addr} did not answer within {self._timeout:g}s, so the portal could not {what}. "
+                "Try again in a minute."
+            ) from None
+        except requests.ConnectionError:
+            raise VaultUnavailable(
+                f"Vault at {self.addr} cannot be reached, so the portal could not {what}. "
+                "Try again in a minute; if it persists, tell the platform team."
+            ) from None
+
+    def _call(self, namespace: str, operation: Callable[[hvac.Client], T], *, what: str) -> T:
+        """One Vault call; on a refused token (expired, revoked), log in again once and retry."""
+        if not self._token:
+            self._login()
+        try:
+            self.calls += 1
+            return self._translate(lambda: operation(self._hvac(namespace)), what=what)
+        except VaultForbidden:
+            if not self._role_id:
+                raise
+            # A 403 on a request that Vault refused changes nothing, so one retry is safe for writes too.
+            self._login()
+            self.calls += 1
+            return self._translate(lambda: operation(self._hvac(namespace)), what=what)
+
+    # -- KV v2 --
+
+    def read(self, ref: SecretRef, version: int | None = None) -> SecretVersion:
+        """The latest (or given) version of a KV v2 secret, values included."""
+        what = f"read {ref}" + (f" version {version}" if version else "")
+        try:
+            response = self._call(
+                ref.namespace,
+                lambda c: c.secrets.kv.v2.read_secret_version(
+                    path=ref.path, mount_point=ref.mount, version=version, raise_on_deleted_version=False
+                ),
+                what=what,
+            )
+        except VaultNotFound:
+            raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
+        payload = response.get("data") or {}
+        metadata = payload.get("metadata") or {}
+        if payload.get("data") is None:
+            raise VaultDeleted(
+                f"Version {metadata.get('version', '?')} of {ref} was deleted or destroyed in Vault; "
+                "there is no value to show.",
+                request_id=response.get("request_id", ""),
+            )
+        return SecretVersion(
+            data=dict(payload["data"]),
+            version=int(metadata.get("version", 0)),
+            created_time=metadata.get("created_time", ""),
+            request_id=response.get("request_id", ""),
+        )
+
+    def metadata(self, ref: SecretRef) -> SecretMetadata:
+        """Version bookkeeping of a KV v2 secret, without values."""
+        try:
+            response = self._call(
+                ref.namespace,
+                lambda c: c.secrets.kv.v2.read_secret_metadata(path=ref.path, mount_point=ref.mount),
+                what=f"read the metadata of {ref}",
+            )
+        except VaultNotFound:
+            raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
+        payload = response.get("data") or {}
+        current = int(payload.get("current_version") or 0)
+        version_info = (payload.get("versions") or {}).get(str(current), {})
+        return SecretMetadata(
+            current_version=current,
+            created_time=payload.get("created_time", ""),
+            updated_time=payload.get("updated_time", ""),
+            current_deleted=bool(version_info.get("deletion_time")) or bool(version_info.get("destroyed")),
+            request_id=response.get("request_id", ""),
+        )
+
+    def write(self, ref: SecretRef, data: Mapping[str, Any], *, cas: int) -> WriteResult:
+        """Write a new version only if the current one is still `cas` (0: only if none exists)."""
+        response = self._call(
+            ref.namespace,
+            lambda c: c.secrets.kv.v2.create_or_update_secret(
+                path=ref.path, secret=dict(data), cas=cas, mount_point=ref.mount
+            ),
+            what=f"write {ref}",
+        )
+        return WriteResult(
+            version=int((response.get("data") or {}).get("version", 0)),
+            request_id=response.get("request_id", ""),
+        )
+
+
+# --- the process-wide instance ------------------------------------------------------------------
+
+_client: VaultClient | None = None
+_client_lock = threading.Lock()
+
+
+def get_client() -> VaultClient:
+    """The worker's client, built on first use so nothing connects at import (pre-fork safe)."""
+    global _client
+    if _client is None:
+        with _client_lock:
+            if _client is None:
+                verify: bool | str = settings.VAULT_CACERT or (not settings.VAULT_SKIP_VERIFY)
+                _client = VaultClient(
+                    settings.VAULT_ADDR,
+                    role_id=settings.VAULT_ROLE_ID,
+                    secret_id=settings.VAULT_SECRET_ID,
+                    token=settings.VAULT_TOKEN,
+                    approle_mount=settings.VAULT_APPROLE_MOUNT,
+                    verify=verify,
+                    timeout=settings.VAULT_TIMEOUT_SECONDS,
+                )
+    return _client
+
+
+def set_client(client: VaultClient | Any | None) -> VaultClient | None:
+    """Replace the process-wide client (tests use a fake); returns the previous one."""
+    global _client
+    previous, _client = _client, client
+    return previous
