@@ -166,6 +166,10 @@ STORAGES = {
     },
 }
 
+# In development whitenoise serves straight from static/ (no collectstatic needed between edits).
+WHITENOISE_USE_FINDERS = KEYDESK_DEV
+WHITENOISE_AUTOREFRESH = KEYDESK_DEV
+
 # The vendored htmx release (installed from the npm package by scripts/lib.sh and the Dockerfile).
 KEYDESK_HTMX_STATIC = "vendor/htmx-2.0.11.min.js"
 

@@ -143,3 +143,17 @@ stop_pidfile() {
     fi
     rm -f "$pidfile"
 }
+
+# The htmx release pinned in package.json, copied into static/vendor/ (no CDN at run time).
+HTMX_VERSION="2.0.11"
+ensure_static_vendor() {
+    local target="$REPO/static/vendor/htmx-${HTMX_VERSION}.min.js"
+    if [[ -s "$target" ]]; then
+        return 0
+    fi
+    command -v npm >/dev/null || ensure_apt_packages npm
+    log "installing htmx ${HTMX_VERSION} from the npm registry"
+    (cd "$REPO" && npm ci --no-audit --no-fund --ignore-scripts --silent) >&2
+    mkdir -p "$REPO/static/vendor"
+    cp "$REPO/node_modules/htmx.org/dist/htmx.min.js" "$target"
+}

@@ -5,6 +5,7 @@ it, so a list and a detail page can never disagree. Models are imported lazily b
 is imported while Django's app registry is still loading.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -69,39 +70,58 @@ def _granted_devices(user: Any, action: str, label: str) -> Q:
     )
 
 
+@dataclass(frozen=True)
+class Grounds:
+    """What can give a user `action` on a kind of object: roles (group names) and/or grants."""
+
+    roles: tuple[str, ...] = ()
+    grant_action: str | None = None
+
+
+def grounds(action: str, model: type[Model]) -> Grounds:
+    """The rule table. Admins see every device's metadata but reveal, rotate and update only where
+    entitled like anyone else; auditors read the trail. An unknown model raises: no default-allow."""
+    _check_action(action)
+    label = model._meta.label_lower
+    admin, auditor = settings.KEYDESK_ADMIN_GROUP, settings.KEYDESK_AUDITOR_GROUP
+    if label in _TENANT_FIELD or label == "inventory.tenant":
+        if action == "manage":
+            return Grounds(roles=(admin,))
+        if action == "audit":
+            return Grounds()
+        return Grounds(roles=(admin,) if action == "view" else (), grant_action=action)
+    if label == "audit.auditevent":
+        return Grounds(roles=(auditor,) if action in ("view", "audit") else ())
+    if label in ("entitlements.entitlement", "inventory.tag", "accounts.user", "auth.group"):
+        return Grounds(roles=(admin,) if action in ("view", "manage") else ())
+    raise ValueError(f"no access policy for model {label}")
+
+
+def _is_active_user(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
 def scope(user: Any, action: str, model: type[Model]) -> Q:
     """The rows of `model` on which `user` may perform `action`, as a Q to filter with.
 
-    Anonymous and inactive users get nothing; superusers (local break-glass accounts) everything.
-    Admins see every device's metadata but reveal, rotate and update only where entitled like anyone
-    else. Auditors see the audit trail. An unknown action or model raises: there is no default-allow.
+    Anonymous and inactive users get nothing; superusers (local break-glass accounts) everything;
+    everyone else the OR of their roles and active grants for the action (see grounds()).
     """
-    _check_action(action)
-    label = model._meta.label_lower
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+    rule = grounds(action, model)
+    if not _is_active_user(user):
         return NOTHING
     if user.is_superuser:
         return Q()
-    admin = has_role(user, settings.KEYDESK_ADMIN_GROUP)
-    if label in _TENANT_FIELD:
-        if action == "manage":
-            return admin
-        if action == "audit":
-            return NOTHING
-        granted = _granted_devices(user, action, label)
-        return granted | admin if action == "view" else granted
-    if label == "inventory.tenant":
-        if action == "manage":
-            return admin
-        if action == "audit":
-            return NOTHING
-        granted = Q(pk__in=active_grants(user, action).values("tenant_id"))
-        return granted | admin if action == "view" else granted
-    if label == "audit.auditevent":
-        return has_role(user, settings.KEYDESK_AUDITOR_GROUP) if action in ("view", "audit") else NOTHING
-    if label in ("entitlements.entitlement", "inventory.tag", "accounts.user", "auth.group"):
-        return admin if action in ("view", "manage") else NOTHING
-    raise ValueError(f"no access policy for model {label}")
+    result = NOTHING
+    for role in rule.roles:
+        result |= has_role(user, role)
+    if rule.grant_action:
+        label = model._meta.label_lower
+        if label == "inventory.tenant":
+            result |= Q(pk__in=active_grants(user, rule.grant_action).values("tenant_id"))
+        else:
+            result |= _granted_devices(user, rule.grant_action, label)
+    return result
 
 
 def restrict(user: Any, action: str, model: type[Model]):  # noqa: ANN201 - QuerySet
@@ -115,8 +135,19 @@ def can(user: Any, action: str, obj: Model) -> bool:
 
 
 def may(user: Any, action: str, model: type[Model]) -> bool:
-    """May `user` do `action` to at least one object of this kind (nav items, list pages)?"""
-    return restrict(user, action, model).exists()
+    """Does `user` hold `action` on this kind of object at all (list pages, nav items, Add buttons)?
+
+    Reads the same grounds() as scope(): a role the user is in, or an active grant for the action,
+    whether or not any object exists yet.
+    """
+    rule = grounds(action, model)
+    if not _is_active_user(user):
+        return False
+    if user.is_superuser:
+        return True
+    if rule.roles and user.groups.filter(name__in=rule.roles).exists():
+        return True
+    return bool(rule.grant_action) and active_grants(user, rule.grant_action).exists()
 
 
 def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:

@@ -1,0 +1,77 @@
+import pytest
+from django.urls import reverse
+
+from portal.audit import services as audit
+from portal.audit.models import AuditEvent, AuditImmutable
+from tests.conftest import HTMX
+
+pytestmark = pytest.mark.django_db
+
+
+def test_record_copies_names_so_history_survives_deletion(alice, credential_a):  # noqa: ANN001
+    event = audit.record(alice, "vault.secret.read", target=credential_a)
+    credential_a.device.delete()
+    event.refresh_from_db()
+    assert (event.tenant_name, event.device_name, event.credential_name) == ("Tenant A", "A-0001", "service-account")
+
+
+def test_events_cannot_be_updated_or_deleted(alice):  # noqa: ANN001
+    event = audit.record(alice, "accounts.login")
+    event.action = "something.else"
+    with pytest.raises(AuditImmutable):
+        event.save()
+    with pytest.raises(AuditImmutable):
+        event.delete()
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.filter(pk=event.pk).update(action="x")
+    with pytest.raises(AuditImmutable):
+        AuditEvent.objects.all().delete()
+
+
+def test_secret_looking_detail_keys_are_refused(alice):  # noqa: ANN001
+    with pytest.raises(ValueError, match="secret-looking"):
+        audit.record(alice, "vault.secret.read", detail={"password": "x"})
+
+
+def test_each_event_goes_to_the_siem_logger_as_json(alice, caplog, django_capture_on_commit_callbacks):  # noqa: ANN001
+    import json
+
+    caplog.set_level("INFO", logger="keydesk.audit")
+    with django_capture_on_commit_callbacks(execute=True):
+        audit.record(alice, "accounts.login")
+    line = json.loads(caplog.records[-1].getMessage())
+    assert (line["actor"], line["action"], line["outcome"]) == ("alice", "accounts.login", "success")
+
+
+URL = reverse("audit:event_list")
+
+
+def test_auditor_sees_events_newest_first_and_filters(client_dave, alice, bob):  # noqa: ANN001
+    audit.record(alice, "vault.secret.read")
+    audit.record(bob, "vault.secret.rotate")
+    response = client_dave.get(URL)
+    rows = [row.record.actor_name for row in response.context["table"].page.object_list]
+    assert response.status_code == 200 and rows[:2] == ["bob", "alice"]
+    filtered = client_dave.get(URL, {"actor": "alice"}).context["table"].page.object_list
+    assert {row.record.actor_name for row in filtered} == {"alice"}
+    by_action = client_dave.get(URL, {"action": "vault.secret.rotate"}).context["table"].page.object_list
+    assert {row.record.action for row in by_action} == {"vault.secret.rotate"}
+
+
+@pytest.mark.parametrize("who", ["client_alice", "client_carol"])
+def test_non_auditors_get_403(request, who):  # noqa: ANN001
+    assert request.getfixturevalue(who).get(URL).status_code == 403
+
+
+def test_htmx_returns_the_results_fragment(client_dave, alice):  # noqa: ANN001
+    audit.record(alice, "accounts.login")
+    response = client_dave.get(URL, **HTMX)
+    assert "<html" not in response.content.decode() and 'id="results"' in response.content.decode()
+    assert "HX-Request" in response["Vary"]
+
+
+def test_audit_page_query_count_is_fixed(client_dave, alice, django_assert_max_num_queries):  # noqa: ANN001
+    for number in range(120):
+        audit.record(alice, "accounts.login", message=str(number))
+    with django_assert_max_num_queries(10):
+        assert client_dave.get(URL).status_code == 200
