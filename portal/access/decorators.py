@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 
 from portal.access.enforce import record_denial
 from portal.access.policy import _check_action, may
@@ -17,9 +17,9 @@ View = Callable[..., HttpResponse]
 
 
 def requires(action: str, model: type[Model]) -> Callable[[View], View]:
-    """The signed-in user must be able to `action` some `model`; otherwise 403, audited.
-
-    Object-level checks still happen in the view through get_for_user_or_404.
+    """List views: the user must hold `action` on this kind of object, or 403. Object views (URL
+    kwargs): the user must see some object of this kind, or 404; the view then calls
+    get_for_user_or_404 for the object itself. Every refusal is audited.
     """
     _check_action(action)
 
@@ -27,7 +27,13 @@ def requires(action: str, model: type[Model]) -> Callable[[View], View]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             # Anonymous users were already sent to the login page by LoginRequiredMiddleware.
-            if not may(request.user, action, model):
+            if kwargs:
+                # An object URL: someone who can see no object of this kind gets 404, like any
+                # out-of-scope object. The view's get_for_user_or_404 decides the rest (404/403).
+                if not may(request.user, "view", model):
+                    record_denial(request.user, action, model, status=404, path=request.path)
+                    raise Http404(f"No {model._meta.verbose_name} found.")
+            elif not may(request.user, action, model):
                 record_denial(request.user, action, model, status=403, path=request.path)
                 raise PermissionDenied(f"You have no entitlement to {action} {model._meta.verbose_name_plural}.")
             return view(request, *args, **kwargs)
