@@ -81,7 +81,9 @@ def env_secret(name: str, default: str | None = None) -> str:
 # Development mode fills loopback defaults; it never turns on DEBUG by itself.
 KEYDESK_DEV = env_bool("KEYDESK_DEV", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_secret("SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None)
+SECRET_KEY = env_secret(
+    "SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -217,7 +219,9 @@ AUTHENTICATION_BACKENDS = [
 
 AUTH_LDAP_SERVER_URI = env_str("KEYDESK_LDAP_URI", "ldap://127.0.0.1:3389" if KEYDESK_DEV else None)
 AUTH_LDAP_BIND_DN = env_str("KEYDESK_LDAP_BIND_DN", "cn=keydesk,ou=services,dc=example,dc=org")
-AUTH_LDAP_BIND_PASSWORD = env_secret("KEYDESK_LDAP_BIND_PASSWORD", "keydesk-bind-pass" if KEYDESK_DEV else None)
+AUTH_LDAP_BIND_PASSWORD = env_secret(
+    "KEYDESK_LDAP_BIND_PASSWORD", "keydesk-bind-pass" if KEYDESK_DEV else None
+)
 AUTH_LDAP_START_TLS = env_bool("KEYDESK_LDAP_START_TLS", False)
 KEYDESK_LDAP_USER_BASE = env_str("KEYDESK_LDAP_USER_BASE", "ou=people,dc=example,dc=org")
 KEYDESK_LDAP_GROUP_BASE = env_str("KEYDESK_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org")

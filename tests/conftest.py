@@ -18,7 +18,7 @@ from tests.fakes import FakeVaultClient
 
 
 @pytest.fixture(autouse=True)
-def fake_vault(request: pytest.FixtureRequest):  # noqa: ANN201
+def fake_vault(request: pytest.FixtureRequest):
     """Unit tests get an in-memory Vault; integration tests get None here and use OpenBao."""
     if request.node.get_closest_marker("integration"):
         previous = vault_client.set_client(None)
@@ -31,27 +31,27 @@ def fake_vault(request: pytest.FixtureRequest):  # noqa: ANN201
 
 
 @pytest.fixture
-def tenant_a(db):  # noqa: ANN001, ANN201
+def tenant_a(db):
     return make_tenant("Tenant A", slug="tenant-a")
 
 
 @pytest.fixture
-def tenant_b(db):  # noqa: ANN001, ANN201
+def tenant_b(db):
     return make_tenant("Tenant B", slug="tenant-b")
 
 
 @pytest.fixture
-def device_a(tenant_a):  # noqa: ANN001, ANN201
+def device_a(tenant_a):
     return make_device(tenant_a, serial="A-0001", site="Basel")
 
 
 @pytest.fixture
-def device_b(tenant_b):  # noqa: ANN001, ANN201
+def device_b(tenant_b):
     return make_device(tenant_b, serial="B-0001", site="Lyon")
 
 
 @pytest.fixture
-def credential_a(device_a, fake_vault):  # noqa: ANN001, ANN201
+def credential_a(device_a, fake_vault):
     credential = make_credential(device_a, "service-account", length=20)
     if fake_vault is not None:
         from portal.vault.services import secret_ref
@@ -61,7 +61,7 @@ def credential_a(device_a, fake_vault):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def credential_b(device_b, fake_vault):  # noqa: ANN001, ANN201
+def credential_b(device_b, fake_vault):
     credential = make_credential(device_b, "service-account")
     if fake_vault is not None:
         from portal.vault.services import secret_ref
@@ -71,72 +71,72 @@ def credential_b(device_b, fake_vault):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def alice(tenant_a):  # noqa: ANN001, ANN201
+def alice(tenant_a):
     make_grant(tenant_a, "view", "reveal", "rotate", group="team-a")
     return make_user("alice", settings.KEYDESK_ENGINEER_GROUP, "team-a", display_name="Alice Martin")
 
 
 @pytest.fixture
-def bob(tenant_a):  # noqa: ANN001, ANN201
+def bob(tenant_a):
     user = make_user("bob", settings.KEYDESK_ENGINEER_GROUP)
     make_grant(tenant_a, "view", user=user)
     return user
 
 
 @pytest.fixture
-def charlie(tenant_b):  # noqa: ANN001, ANN201
+def charlie(tenant_b):
     make_grant(tenant_b, "view", "reveal", "rotate", group="team-b")
     return make_user("charlie", settings.KEYDESK_ENGINEER_GROUP, "team-b")
 
 
 @pytest.fixture
-def carol(db):  # noqa: ANN001, ANN201
+def carol(db):
     return make_user("carol", settings.KEYDESK_ADMIN_GROUP, is_staff=True)
 
 
 @pytest.fixture
-def dave(db):  # noqa: ANN001, ANN201
+def dave(db):
     return make_user("dave", settings.KEYDESK_AUDITOR_GROUP)
 
 
 @pytest.fixture
-def admin(db):  # noqa: ANN001, ANN201
+def admin(db):
     return make_user("root-admin", is_superuser=True, is_staff=True)
 
 
-def _client_for(user) -> Client:  # noqa: ANN001
+def _client_for(user) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 
 @pytest.fixture
-def client_alice(alice) -> Client:  # noqa: ANN001
+def client_alice(alice) -> Client:
     return _client_for(alice)
 
 
 @pytest.fixture
-def client_bob(bob) -> Client:  # noqa: ANN001
+def client_bob(bob) -> Client:
     return _client_for(bob)
 
 
 @pytest.fixture
-def client_charlie(charlie) -> Client:  # noqa: ANN001
+def client_charlie(charlie) -> Client:
     return _client_for(charlie)
 
 
 @pytest.fixture
-def client_carol(carol) -> Client:  # noqa: ANN001
+def client_carol(carol) -> Client:
     return _client_for(carol)
 
 
 @pytest.fixture
-def client_dave(dave) -> Client:  # noqa: ANN001
+def client_dave(dave) -> Client:
     return _client_for(dave)
 
 
 @pytest.fixture
-def client_anon(db) -> Client:  # noqa: ANN001
+def client_anon(db) -> Client:
     return Client()
 
 

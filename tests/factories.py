@@ -40,10 +40,15 @@ def make_user(username: str, *groups: str, **fields: Any) -> User:
     return user
 
 
-def make_grant(tenant: Tenant, *actions: str, group: str | None = None, user: User | None = None, **fields: Any) -> Entitlement:
+def make_grant(
+    tenant: Tenant, *actions: str, group: str | None = None, user: User | None = None, **fields: Any
+) -> Entitlement:
     flags = {f"can_{action}": True for action in actions}
     flags.setdefault("can_view", "view" in actions)
     return Entitlement.objects.create(
-        tenant=tenant, group=Group.objects.get_or_create(name=group)[0] if group else None, user=user,
-        **flags, **fields,
+        tenant=tenant,
+        group=Group.objects.get_or_create(name=group)[0] if group else None,
+        user=user,
+        **flags,
+        **fields,
     )

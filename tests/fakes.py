@@ -42,7 +42,9 @@ class FakeVaultClient:
         if (str(ref), number) in self.deleted:
             raise VaultDeleted(f"Version {number} of {ref} was deleted or destroyed in Vault.")
         return SecretVersion(
-            data=dict(versions[number - 1]), version=number, created_time="2026-12-01T10:00:00Z",
+            data=dict(versions[number - 1]),
+            version=number,
+            created_time="2026-12-01T10:00:00Z",
             request_id=f"fake-read-{len(self.calls)}",
         )
 
@@ -51,8 +53,10 @@ class FakeVaultClient:
         if not versions:
             raise VaultNotFound(f"There is no secret at {ref} in Vault.")
         return SecretMetadata(
-            current_version=len(versions), created_time="2026-12-01T10:00:00Z",
-            updated_time="2026-12-02T10:00:00Z", current_deleted=(str(ref), len(versions)) in self.deleted,
+            current_version=len(versions),
+            created_time="2026-12-01T10:00:00Z",
+            updated_time="2026-12-02T10:00:00Z",
+            current_deleted=(str(ref), len(versions)) in self.deleted,
             request_id=f"fake-meta-{len(self.calls)}",
         )
 

@@ -12,7 +12,11 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
-PATTERNS = [(route, namespace, view) for route, namespace, view in iter_patterns() if namespace not in EXEMPT_NAMESPACES]
+PATTERNS = [
+    (route, namespace, view)
+    for route, namespace, view in iter_patterns()
+    if namespace not in EXEMPT_NAMESPACES
+]
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
@@ -30,16 +34,18 @@ def _concrete(route: str, objects: dict[str, int]) -> str:
 
 
 @pytest.fixture
-def objects(credential_a) -> dict[str, int]:  # noqa: ANN001
+def objects(credential_a) -> dict[str, int]:
     return {"pk": credential_a.pk}
 
 
-def _object_pk(mark: tuple, credential_a) -> int:  # noqa: ANN001
+def _object_pk(mark: tuple, credential_a) -> int:
     return credential_a.device.pk if mark[2] == "inventory.device" else credential_a.pk
 
 
-@pytest.mark.parametrize(("route", "namespace", "view"), PATTERNS, ids=[route or "/" for route, _, _ in PATTERNS])
-def test_each_url_refuses_anonymous_and_unentitled_users(client, route, namespace, view, credential_a):  # noqa: ANN001
+@pytest.mark.parametrize(
+    ("route", "namespace", "view"), PATTERNS, ids=[route or "/" for route, _, _ in PATTERNS]
+)
+def test_each_url_refuses_anonymous_and_unentitled_users(client, route, namespace, view, credential_a):
     mark = access_mark(view)
     url = _concrete(route, {"pk": _object_pk(mark, credential_a)} if "<" in route else {})
     method = client.post if "reveal" in route or "rotate" in route or "logout" in route else client.get
@@ -57,10 +63,12 @@ def test_each_url_refuses_anonymous_and_unentitled_users(client, route, namespac
 
 def test_every_named_view_is_exercised_by_a_test_module():
     sources = "\n".join(
-        path.read_text() for path in Path(__file__).parent.rglob("test_*.py") if path.name != Path(__file__).name
+        path.read_text()
+        for path in Path(__file__).parent.rglob("test_*.py")
+        if path.name != Path(__file__).name
     )
     missing = []
-    for route, namespace, view in PATTERNS:
+    for route, _namespace, view in PATTERNS:
         name = view.__name__
         if name not in sources and f"/{route}" not in sources:
             missing.append(route)

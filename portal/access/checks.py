@@ -13,7 +13,9 @@ EXEMPT_NAMESPACES = {
 }
 
 
-def iter_patterns(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, Any]]:
+def iter_patterns(
+    resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, str, Any]]:
     """(route, namespace, view callback) for every URL pattern of the project."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
@@ -25,7 +27,9 @@ def iter_patterns(resolver: URLResolver | None = None, prefix: str = "", namespa
 
 
 def access_mark(view: Any) -> tuple | None:
-    return getattr(view, "access_mark", None) or getattr(getattr(view, "view_class", None), "access_mark", None)
+    return getattr(view, "access_mark", None) or getattr(
+        getattr(view, "view_class", None), "access_mark", None
+    )
 
 
 @checks.register(checks.Tags.security)

@@ -35,7 +35,9 @@ def requires(action: str, model: type[Model]) -> Callable[[View], View]:
                     raise Http404(f"No {model._meta.verbose_name} found.")
             elif not may(request.user, action, model):
                 record_denial(request.user, action, model, status=403, path=request.path)
-                raise PermissionDenied(f"You have no entitlement to {action} {model._meta.verbose_name_plural}.")
+                raise PermissionDenied(
+                    f"You have no entitlement to {action} {model._meta.verbose_name_plural}."
+                )
             return view(request, *args, **kwargs)
 
         wrapped.access_mark = ("requires", action, model._meta.label_lower)
@@ -55,4 +57,3 @@ def public(view: View) -> View:
     view = login_not_required(view)
     view.access_mark = ("public",)
     return view
-

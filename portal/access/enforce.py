@@ -9,7 +9,9 @@ from django.http import Http404
 from portal.access.policy import can, restrict
 
 
-def record_denial(user: Any, action: str, model: type[Model], *, status: int, target: Any = None, **detail: Any) -> None:
+def record_denial(
+    user: Any, action: str, model: type[Model], *, status: int, target: Any = None, **detail: Any
+) -> None:
     """Audit a refused request. The trail must show attempts at things a user could not see."""
     from portal.audit import services as audit
     from portal.audit.models import Outcome
@@ -33,7 +35,9 @@ def get_for_user_or_404(user: Any, action: str, model: type[Model], **lookup: An
     if obj is None:
         # 404 rather than 403: don't reveal that the object exists to people outside its tenant.
         existing = model._default_manager.filter(**lookup).first()
-        record_denial(user, action, model, status=404, target=existing, lookup={k: str(v) for k, v in lookup.items()})
+        record_denial(
+            user, action, model, status=404, target=existing, lookup={k: str(v) for k, v in lookup.items()}
+        )
         raise Http404(f"No {model._meta.verbose_name} found.")
     if action != "view" and not can(user, action, obj):
         record_denial(user, action, model, status=403, target=obj)

@@ -39,7 +39,7 @@ def has_role(user: Any, group_name: str) -> Q:
     return Q(Exists(membership))
 
 
-def active_grants(user: Any, action: str, at: Any = None):  # noqa: ANN201 - EntitlementQuerySet
+def active_grants(user: Any, action: str, at: Any = None):
     """The entitlements in force now that give `user` (directly or through a group) `action`."""
     from portal.entitlements.models import Entitlement
 
@@ -124,7 +124,7 @@ def scope(user: Any, action: str, model: type[Model]) -> Q:
     return result
 
 
-def restrict(user: Any, action: str, model: type[Model]):  # noqa: ANN201 - QuerySet
+def restrict(user: Any, action: str, model: type[Model]):
     """The model's rows within the user's scope for `action`."""
     return model._default_manager.filter(scope(user, action, model))
 

@@ -46,7 +46,11 @@ class KeydeskLDAPBackend(LDAPBackend):
     """django-auth-ldap with normalised names and directory errors surfaced, not swallowed."""
 
     def authenticate(
-        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> User | None:
         if username is None or not password:
             return None

@@ -3,10 +3,16 @@ from django import forms
 
 class LoginForm(forms.Form):
     username = forms.CharField(
-        label="Directory login", max_length=150, strip=True,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"}),
+        label="Directory login",
+        max_length=150,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autofocus": True, "autocapitalize": "none"}
+        ),
     )
     password = forms.CharField(
-        label="Password", max_length=1024, strip=False,
+        label="Password",
+        max_length=1024,
+        strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

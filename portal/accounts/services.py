@@ -23,16 +23,23 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
     try:
         user = auth.authenticate(request, username=login_name, password=password)
     except DirectoryUnavailable as exc:
-        audit.record(None, "accounts.login.error", outcome=Outcome.ERROR, actor_name=recorded_name, message=str(exc))
+        audit.record(
+            None, "accounts.login.error", outcome=Outcome.ERROR, actor_name=recorded_name, message=str(exc)
+        )
         raise
     if user is None or not user.is_active:
         audit.record(
-            None, "accounts.login.failed", outcome=Outcome.DENIED, actor_name=recorded_name,
+            None,
+            "accounts.login.failed",
+            outcome=Outcome.DENIED,
+            actor_name=recorded_name,
             message="Wrong login name or password, or account disabled.",
         )
         raise LoginFailed("That login name and password do not match a directory account.")
     auth.login(request, user)
-    audit.record(user, "accounts.login", detail={"groups": sorted(user.groups.values_list("name", flat=True))})
+    audit.record(
+        user, "accounts.login", detail={"groups": sorted(user.groups.values_list("name", flat=True))}
+    )
     return user
 
 

@@ -15,7 +15,9 @@ from portal.accounts.forms import LoginForm
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -28,7 +30,7 @@ def _safe_next(request: HttpRequest) -> str:
 def login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request))
-    form = LoginForm(request.POST or None)
+    form = LoginForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST":
         if form.is_valid():
@@ -42,7 +44,10 @@ def login(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     return render(
-        request, "accounts/login.html", {"form": form, "error": error, "next": _safe_next(request)}, status=status
+        request,
+        "accounts/login.html",
+        {"form": form, "error": error, "next": _safe_next(request)},
+        status=status,
     )
 
 

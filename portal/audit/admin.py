@@ -9,7 +9,15 @@ from portal.audit.models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the trail cannot be edited or deleted from the admin either."""
 
-    list_display = ("time", "actor_name", "action", "outcome", "tenant_name", "device_name", "credential_name")
+    list_display = (
+        "time",
+        "actor_name",
+        "action",
+        "outcome",
+        "tenant_name",
+        "device_name",
+        "credential_name",
+    )
     list_filter = ("outcome",)
     search_fields = ("actor_name", "action", "device_name")
 

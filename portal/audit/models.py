@@ -7,10 +7,10 @@ class AuditImmutable(Exception):
 
 
 class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):  # noqa: ANN201 - matches QuerySet.update
+    def update(self, **kwargs):
         raise AuditImmutable("Audit events cannot be updated.")
 
-    def delete(self):  # noqa: ANN201
+    def delete(self):
         raise AuditImmutable("Audit events cannot be deleted.")
 
     def restrict(self, user, action: str) -> "AuditEventQuerySet":
@@ -71,5 +71,5 @@ class AuditEvent(models.Model):
             raise AuditImmutable("Audit events cannot be updated.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN201
+    def delete(self, *args, **kwargs):
         raise AuditImmutable("Audit events cannot be deleted.")

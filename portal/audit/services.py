@@ -27,7 +27,11 @@ def _target_names(target: Any) -> dict[str, Any]:
     names["target_id"] = str(target.pk) if target.pk is not None else ""
     names["target_repr"] = str(target)[:300]
     credential = target if target._meta.label_lower == "inventory.credential" else None
-    device = credential.device if credential else (target if target._meta.label_lower == "inventory.device" else None)
+    device = (
+        credential.device
+        if credential
+        else (target if target._meta.label_lower == "inventory.device" else None)
+    )
     tenant = device.tenant if device else (target if target._meta.label_lower == "inventory.tenant" else None)
     if tenant is None:
         tenant = getattr(target, "tenant", None)
@@ -70,7 +74,9 @@ def record(
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     event = AuditEvent(
         actor=actor if authenticated else None,
-        actor_name=(actor_name if actor_name is not None else (actor.get_username() if authenticated else ""))[:200],
+        actor_name=(
+            actor_name if actor_name is not None else (actor.get_username() if authenticated else "")
+        )[:200],
         request_id=request_context.request_id,
         source_ip=request_context.source_ip,
         user_agent=request_context.user_agent,

@@ -14,8 +14,17 @@ class AuditEventTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = AuditEvent
         fields = (
-            "time", "actor_name", "action", "outcome", "tenant_name", "device_name", "credential_name",
-            "version", "ticket", "source_ip", "message",
+            "time",
+            "actor_name",
+            "action",
+            "outcome",
+            "tenant_name",
+            "device_name",
+            "credential_name",
+            "version",
+            "ticket",
+            "source_ip",
+            "message",
         )
         empty_text = "No audit events match."
 

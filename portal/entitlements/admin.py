@@ -7,8 +7,16 @@ from portal.web.admin_site import PolicyModelAdmin
 @admin.register(Entitlement)
 class EntitlementAdmin(PolicyModelAdmin):
     list_display = (
-        "__str__", "tenant", "group", "user", "can_view", "can_reveal", "can_rotate", "can_update",
-        "starts_at", "expires_at",
+        "__str__",
+        "tenant",
+        "group",
+        "user",
+        "can_view",
+        "can_reveal",
+        "can_rotate",
+        "can_update",
+        "starts_at",
+        "expires_at",
     )
     list_filter = ("tenant", "group", "can_reveal", "can_rotate", "can_update")
     list_select_related = ("tenant", "group", "user", "device", "tag")

@@ -10,11 +10,12 @@ from portal.inventory.models import Device, Tag, Tenant
 
 
 class EntitlementQuerySet(RestrictedQuerySet):
-    def active(self, at=None) -> "EntitlementQuerySet":  # noqa: ANN001 - datetime | None
+    def active(self, at=None) -> "EntitlementQuerySet":
         """Grants in force at `at` (now by default): an expired grant stops at that instant."""
         at = at or timezone.now()
         return self.filter(
-            (Q(starts_at__isnull=True) | Q(starts_at__lte=at)) & (Q(expires_at__isnull=True) | Q(expires_at__gt=at))
+            (Q(starts_at__isnull=True) | Q(starts_at__lte=at))
+            & (Q(expires_at__isnull=True) | Q(expires_at__gt=at))
         )
 
 
@@ -25,12 +26,16 @@ class Entitlement(models.Model):
     Read for authorisation only by portal.access.policy.
     """
 
-    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements")
+    group = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements"
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements"
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="entitlements")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements"
+    )
     site = models.CharField(max_length=200, blank=True)
     tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.CASCADE, related_name="entitlements")
 
@@ -51,7 +56,9 @@ class Entitlement(models.Model):
         ordering = ["tenant__name", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(group__isnull=False, user__isnull=True) | Q(group__isnull=True, user__isnull=False)),
+                condition=(
+                    Q(group__isnull=False, user__isnull=True) | Q(group__isnull=True, user__isnull=False)
+                ),
                 name="entitlement_exactly_one_grantee",
             ),
         ]
@@ -75,7 +82,12 @@ class Entitlement(models.Model):
 
     @property
     def actions(self) -> list[str]:
-        flags = {"view": self.can_view, "reveal": self.can_reveal, "rotate": self.can_rotate, "update": self.can_update}
+        flags = {
+            "view": self.can_view,
+            "reveal": self.can_reveal,
+            "rotate": self.can_rotate,
+            "update": self.can_update,
+        }
         return [name for name, granted in flags.items() if granted]
 
     def clean(self) -> None:

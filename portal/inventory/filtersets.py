@@ -24,4 +24,6 @@ class DeviceFilterSet(django_filters.FilterSet):
         value = value.strip()[:100]
         if not value:
             return queryset
-        return queryset.filter(Q(serial__icontains=value) | Q(name__icontains=value) | Q(site__icontains=value))
+        return queryset.filter(
+            Q(serial__icontains=value) | Q(name__icontains=value) | Q(site__icontains=value)
+        )

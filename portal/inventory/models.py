@@ -12,7 +12,9 @@ VAULT_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 def validate_vault_path(value: str) -> None:
     segments = value.split("/")
-    if not value or any(segment in {"", ".", ".."} or not VAULT_SEGMENT.fullmatch(segment) for segment in segments):
+    if not value or any(
+        segment in {"", ".", ".."} or not VAULT_SEGMENT.fullmatch(segment) for segment in segments
+    ):
         raise ValidationError(
             "Use path segments of letters, digits, '.', '_' or '-', separated by single '/'.",
             code="invalid_vault_path",
@@ -25,7 +27,9 @@ class Tenant(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     vault_namespace = models.CharField(
-        max_length=200, blank=True, validators=[validate_vault_path],
+        max_length=200,
+        blank=True,
+        validators=[validate_vault_path],
         help_text="OpenBao / Vault Enterprise namespace; empty for the root namespace.",
     )
     kv_mount = models.CharField(max_length=100, default="keydesk", validators=[validate_vault_path])
@@ -96,7 +100,9 @@ class Credential(models.Model):
     name = models.SlugField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.KV2)
     vault_path = models.CharField(
-        max_length=300, blank=True, validators=[validate_vault_path],
+        max_length=300,
+        blank=True,
+        validators=[validate_vault_path],
         help_text="Path under the tenant's mount; defaults to <tenant prefix>/<serial>/<name>.",
     )
     rotate_field = models.CharField(
@@ -110,16 +116,18 @@ class Credential(models.Model):
 
     class Meta:
         ordering = ["device__serial", "name", "pk"]
-        constraints = [models.UniqueConstraint(fields=["device", "name"], name="credential_unique_per_device")]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="credential_unique_per_device")
+        ]
 
     def __str__(self) -> str:
         return f"{self.device.serial}/{self.name}"
-
-    def clean(self) -> None:
-        if not 12 <= self.length <= 128:
-            raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
 
     def save(self, *args, **kwargs) -> None:
         if not self.vault_path:
             self.vault_path = f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not 12 <= self.length <= 128:
+            raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})

@@ -15,6 +15,6 @@ class DeviceTable(BaseTable):
         sequence = ("serial", "name", "model_name", "tenant", "site", "status", "tags")
         empty_text = "No devices match, or none are in your entitlements."
 
-    def __init__(self, data, *args, **kwargs):  # noqa: ANN001, ANN204
+    def __init__(self, data, *args, **kwargs):
         # One join for the tenant and one prefetch for tags, whatever the page size.
         super().__init__(data.select_related("tenant").prefetch_related("tags"), *args, **kwargs)

@@ -187,7 +187,11 @@ class VaultClient:
                     "The secret changed in Vault while you were working on it. Reload the device and try again."
                 ) from None
             raise VaultError(f"Vault rejected the request to {what}: {text}") from None
-        except (hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway, hvac.exceptions.UnexpectedError):
+        except (
+            hvac.exceptions.InternalServerError,
+            hvac.exceptions.BadGateway,
+            hvac.exceptions.UnexpectedError,
+        ):
             raise VaultUnavailable(
                 f"Vault answered with a server error when the portal tried to {what}. Try again in a minute."
             ) from None

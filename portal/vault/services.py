@@ -28,7 +28,12 @@ CHARSETS = {
 # Every class that must appear at least once, so generated values pass typical device rules.
 REQUIRED_CLASSES = {
     Credential.Charset.ALNUM: (string.ascii_lowercase, string.ascii_uppercase, string.digits),
-    Credential.Charset.ALNUM_SYMBOLS: (string.ascii_lowercase, string.ascii_uppercase, string.digits, SAFE_SYMBOLS),
+    Credential.Charset.ALNUM_SYMBOLS: (
+        string.ascii_lowercase,
+        string.ascii_uppercase,
+        string.digits,
+        SAFE_SYMBOLS,
+    ),
     Credential.Charset.HEX: (),
 }
 
@@ -76,26 +81,41 @@ class CredentialStatus:
 def _record_failure(actor: Any, action: str, credential: Credential, exc: VaultError, **extra: Any) -> None:
     outcome = Outcome.DENIED if isinstance(exc, client.VaultConflict) else Outcome.ERROR
     audit.record(
-        actor, action, outcome=outcome, target=credential, message=exc.message,
-        vault_request_id=exc.request_id, detail={"path": str(secret_ref(credential)), "error": type(exc).__name__},
+        actor,
+        action,
+        outcome=outcome,
+        target=credential,
+        message=exc.message,
+        vault_request_id=exc.request_id,
+        detail={"path": str(secret_ref(credential)), "error": type(exc).__name__},
         **extra,
     )
 
 
-def reveal_secret(actor: Any, credential: Credential, *, justification: str = "", ticket: str = "") -> RevealedSecret:
+def reveal_secret(
+    actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
+) -> RevealedSecret:
     """The current value of a credential, returned only once its audit event is committed."""
     ensure_can(actor, "reveal", credential)
     ref = secret_ref(credential)
     try:
         secret = client.get_client().read(ref)
     except VaultError as exc:
-        _record_failure(actor, "vault.secret.read", credential, exc, justification=justification, ticket=ticket)
+        _record_failure(
+            actor, "vault.secret.read", credential, exc, justification=justification, ticket=ticket
+        )
         raise
     # durable: the event must be committed (not a savepoint) before the value leaves this function.
     with transaction.atomic(durable=True):
         audit.record(
-            actor, "vault.secret.read", target=credential, justification=justification, ticket=ticket,
-            version_before=secret.version, version_after=secret.version, vault_request_id=secret.request_id,
+            actor,
+            "vault.secret.read",
+            target=credential,
+            justification=justification,
+            ticket=ticket,
+            version_before=secret.version,
+            version_after=secret.version,
+            vault_request_id=secret.request_id,
             detail={"path": str(ref), "fields": sorted(secret.data)},
         )
     return RevealedSecret(
@@ -105,7 +125,9 @@ def reveal_secret(actor: Any, credential: Credential, *, justification: str = ""
     )
 
 
-def rotate_secret(actor: Any, credential: Credential, *, justification: str = "", ticket: str = "") -> Rotation:
+def rotate_secret(
+    actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
+) -> Rotation:
     """Replace the credential's rotating field with a generated value, using check-and-set."""
     ensure_can(actor, "rotate", credential)
     ref = secret_ref(credential)
@@ -117,19 +139,32 @@ def rotate_secret(actor: Any, credential: Credential, *, justification: str = ""
         # Nothing stored yet: the first rotation creates it (cas=0 fails if someone else did first).
         version_before, data = 0, {}
     except VaultError as exc:
-        _record_failure(actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket)
+        _record_failure(
+            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
+        )
         raise
     data[credential.rotate_field] = generate_value(credential)
     with transaction.atomic(durable=True):
         audit.record(
-            actor, "vault.secret.rotate", outcome=Outcome.ATTEMPT, target=credential, justification=justification,
-            ticket=ticket, version_before=version_before, detail={"path": str(ref), "field": credential.rotate_field},
+            actor,
+            "vault.secret.rotate",
+            outcome=Outcome.ATTEMPT,
+            target=credential,
+            justification=justification,
+            ticket=ticket,
+            version_before=version_before,
+            detail={"path": str(ref), "field": credential.rotate_field},
         )
     try:
         result = vault.write(ref, data, cas=version_before)
     except VaultError as exc:
         _record_failure(
-            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket,
+            actor,
+            "vault.secret.rotate",
+            credential,
+            exc,
+            justification=justification,
+            ticket=ticket,
             version_before=version_before,
         )
         raise
@@ -137,8 +172,14 @@ def rotate_secret(actor: Any, credential: Credential, *, justification: str = ""
         data.clear()
     with transaction.atomic(durable=True):
         audit.record(
-            actor, "vault.secret.rotate", target=credential, justification=justification, ticket=ticket,
-            version_before=version_before, version_after=result.version, vault_request_id=result.request_id,
+            actor,
+            "vault.secret.rotate",
+            target=credential,
+            justification=justification,
+            ticket=ticket,
+            version_before=version_before,
+            version_after=result.version,
+            vault_request_id=result.request_id,
             detail={"path": str(ref), "field": credential.rotate_field},
         )
     return Rotation(version_before=version_before, version_after=result.version)
@@ -164,7 +205,12 @@ def store_initial_value(credential: Credential, data: dict[str, str], *, actor: 
     ref = secret_ref(credential)
     result = client.get_client().write(ref, data, cas=0)
     audit.record(
-        actor, "vault.secret.create", target=credential, actor_name=None if actor else "system",
-        version_after=result.version, vault_request_id=result.request_id, detail={"path": str(ref)},
+        actor,
+        "vault.secret.create",
+        target=credential,
+        actor_name=None if actor else "system",
+        version_after=result.version,
+        vault_request_id=result.request_id,
+        detail={"path": str(ref)},
     )
     return result.version

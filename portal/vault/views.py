@@ -17,7 +17,9 @@ AUDIT_DOWN_MESSAGE = (
 
 
 def _error(request: HttpRequest, credential: Credential, message: str, status: int) -> HttpResponse:
-    response = render(request, "vault/_error.html", {"credential": credential, "message": message}, status=status)
+    response = render(
+        request, "vault/_error.html", {"credential": credential, "message": message}, status=status
+    )
     response["Cache-Control"] = "no-store"
     return response
 

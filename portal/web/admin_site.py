@@ -31,7 +31,10 @@ class KeydeskAdminSite(admin.AdminSite):
 def snapshot(obj: Model) -> dict[str, Any]:
     """The fields of a row as JSON-friendly values, for before/after in the audit trail."""
     data = model_to_dict(obj)
-    return {key: (sorted(str(item) for item in value) if isinstance(value, list) else value) for key, value in data.items()}
+    return {
+        key: (sorted(str(item) for item in value) if isinstance(value, list) else value)
+        for key, value in data.items()
+    }
 
 
 class PolicyModelAdmin(admin.ModelAdmin):
@@ -64,8 +67,11 @@ class PolicyModelAdmin(admin.ModelAdmin):
         before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
         audit.record(
-            request.user, self._action_name("update" if change else "create"), target=obj,
-            before=before, after=snapshot(obj),
+            request.user,
+            self._action_name("update" if change else "create"),
+            target=obj,
+            before=before,
+            after=snapshot(obj),
         )
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:

@@ -19,5 +19,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "devices": True,
             "audit": access.may(user, "audit", AuditEvent),
             "admin": access.may(user, "manage", Device),
-        }
+        },
     }

@@ -8,14 +8,18 @@ from tests.conftest import HTMX
 pytestmark = pytest.mark.django_db
 
 
-def test_record_copies_names_so_history_survives_deletion(alice, credential_a):  # noqa: ANN001
+def test_record_copies_names_so_history_survives_deletion(alice, credential_a):
     event = audit.record(alice, "vault.secret.read", target=credential_a)
     credential_a.device.delete()
     event.refresh_from_db()
-    assert (event.tenant_name, event.device_name, event.credential_name) == ("Tenant A", "A-0001", "service-account")
+    assert (event.tenant_name, event.device_name, event.credential_name) == (
+        "Tenant A",
+        "A-0001",
+        "service-account",
+    )
 
 
-def test_events_cannot_be_updated_or_deleted(alice):  # noqa: ANN001
+def test_events_cannot_be_updated_or_deleted(alice):
     event = audit.record(alice, "accounts.login")
     event.action = "something.else"
     with pytest.raises(AuditImmutable):
@@ -28,12 +32,12 @@ def test_events_cannot_be_updated_or_deleted(alice):  # noqa: ANN001
         AuditEvent.objects.all().delete()
 
 
-def test_secret_looking_detail_keys_are_refused(alice):  # noqa: ANN001
+def test_secret_looking_detail_keys_are_refused(alice):
     with pytest.raises(ValueError, match="secret-looking"):
         audit.record(alice, "vault.secret.read", detail={"password": "x"})
 
 
-def test_each_event_goes_to_the_siem_logger_as_json(alice, caplog, django_capture_on_commit_callbacks):  # noqa: ANN001
+def test_each_event_goes_to_the_siem_logger_as_json(alice, caplog, django_capture_on_commit_callbacks):
     import json
 
     caplog.set_level("INFO", logger="keydesk.audit")
@@ -46,7 +50,7 @@ def test_each_event_goes_to_the_siem_logger_as_json(alice, caplog, django_captur
 URL = reverse("audit:event_list")
 
 
-def test_auditor_sees_events_newest_first_and_filters(client_dave, alice, bob):  # noqa: ANN001
+def test_auditor_sees_events_newest_first_and_filters(client_dave, alice, bob):
     audit.record(alice, "vault.secret.read")
     audit.record(bob, "vault.secret.rotate")
     response = client_dave.get(URL)
@@ -59,18 +63,18 @@ def test_auditor_sees_events_newest_first_and_filters(client_dave, alice, bob): 
 
 
 @pytest.mark.parametrize("who", ["client_alice", "client_carol"])
-def test_non_auditors_get_403(request, who):  # noqa: ANN001
+def test_non_auditors_get_403(request, who):
     assert request.getfixturevalue(who).get(URL).status_code == 403
 
 
-def test_htmx_returns_the_results_fragment(client_dave, alice):  # noqa: ANN001
+def test_htmx_returns_the_results_fragment(client_dave, alice):
     audit.record(alice, "accounts.login")
     response = client_dave.get(URL, **HTMX)
     assert "<html" not in response.content.decode() and 'id="results"' in response.content.decode()
     assert "HX-Request" in response["Vary"]
 
 
-def test_audit_page_query_count_is_fixed(client_dave, alice, django_assert_max_num_queries):  # noqa: ANN001
+def test_audit_page_query_count_is_fixed(client_dave, alice, django_assert_max_num_queries):
     for number in range(120):
         audit.record(alice, "accounts.login", message=str(number))
     with django_assert_max_num_queries(10):

@@ -9,13 +9,13 @@ pytestmark = pytest.mark.django_db
 URL = reverse("inventory:device_list")
 
 
-def test_anonymous_is_sent_to_login(client_anon):  # noqa: ANN001
+def test_anonymous_is_sent_to_login(client_anon):
     response = client_anon.get(URL)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
 
 
-def test_user_without_entitlements_gets_403_and_it_is_audited(db, client):  # noqa: ANN001
+def test_user_without_entitlements_gets_403_and_it_is_audited(db, client):
     from tests.factories import make_user
 
     client.force_login(make_user("erin"), backend="django.contrib.auth.backends.ModelBackend")
@@ -24,24 +24,24 @@ def test_user_without_entitlements_gets_403_and_it_is_audited(db, client):  # no
     assert AuditEvent.objects.filter(action="access.denied", actor_name="erin", outcome="denied").exists()
 
 
-def test_engineer_sees_only_devices_of_their_tenant(client_alice, device_a, device_b):  # noqa: ANN001
+def test_engineer_sees_only_devices_of_their_tenant(client_alice, device_a, device_b):
     response = client_alice.get(URL)
     assert response.status_code == 200
     body = response.content.decode()
     assert "A-0001" in body and "B-0001" not in body
 
 
-def test_outsider_sees_only_their_own(client_charlie, device_a, device_b):  # noqa: ANN001
+def test_outsider_sees_only_their_own(client_charlie, device_a, device_b):
     body = client_charlie.get(URL).content.decode()
     assert "B-0001" in body and "A-0001" not in body
 
 
-def test_admin_sees_every_device(client_carol, device_a, device_b):  # noqa: ANN001
+def test_admin_sees_every_device(client_carol, device_a, device_b):
     body = client_carol.get(URL).content.decode()
     assert "A-0001" in body and "B-0001" in body
 
 
-def test_search_matches_serial_name_and_site(client_alice, tenant_a):  # noqa: ANN001
+def test_search_matches_serial_name_and_site(client_alice, tenant_a):
     make_device(tenant_a, serial="A-7777", name="Pharmacy robot", site="Zurich ICU")
     make_device(tenant_a, serial="A-8888", name="Gateway", site="Basel")
     for query in ("7777", "pharmacy", "zurich"):
@@ -49,13 +49,13 @@ def test_search_matches_serial_name_and_site(client_alice, tenant_a):  # noqa: A
         assert "A-7777" in body and "A-8888" not in body, query
 
 
-def test_tenant_filter_offers_only_visible_tenants(client_alice, tenant_a, tenant_b, device_a):  # noqa: ANN001
+def test_tenant_filter_offers_only_visible_tenants(client_alice, tenant_a, tenant_b, device_a):
     response = client_alice.get(URL)
     choices = list(response.context["filter"].form.fields["tenant"].queryset)
     assert choices == [tenant_a]
 
 
-def test_filtering_by_a_tenant_out_of_scope_is_a_clear_error_not_a_leak(client_alice, tenant_b, device_b):  # noqa: ANN001
+def test_filtering_by_a_tenant_out_of_scope_is_a_clear_error_not_a_leak(client_alice, tenant_b, device_b):
     response = client_alice.get(URL, {"tenant": tenant_b.pk})
     assert response.status_code == 200
     body = response.content.decode()
@@ -63,12 +63,14 @@ def test_filtering_by_a_tenant_out_of_scope_is_a_clear_error_not_a_leak(client_a
     assert "Select a valid choice" in body
 
 
-def test_garbage_parameters_do_not_break_the_page(client_alice, device_a):  # noqa: ANN001
-    response = client_alice.get(URL, {"tenant": "'; DROP TABLE x;--", "page": "zzz", "sort": "nonexistent", "q": "x" * 5000})
+def test_garbage_parameters_do_not_break_the_page(client_alice, device_a):
+    response = client_alice.get(
+        URL, {"tenant": "'; DROP TABLE x;--", "page": "zzz", "sort": "nonexistent", "q": "x" * 5000}
+    )
     assert response.status_code in (200, 404)
 
 
-def test_sorting_is_stable_and_paginated(client_alice, tenant_a):  # noqa: ANN001
+def test_sorting_is_stable_and_paginated(client_alice, tenant_a):
     for number in range(30):
         make_device(tenant_a, serial=f"A-{number:04d}", site="Same")
     first = client_alice.get(URL, {"sort": "site"}).context["table"].page.object_list
@@ -77,7 +79,7 @@ def test_sorting_is_stable_and_paginated(client_alice, tenant_a):  # noqa: ANN00
     assert len(serials) == 30 and len(set(serials)) == 30
 
 
-def test_htmx_request_returns_results_fragment_only(client_alice, device_a):  # noqa: ANN001
+def test_htmx_request_returns_results_fragment_only(client_alice, device_a):
     response = client_alice.get(URL, **HTMX)
     body = response.content.decode()
     assert response.status_code == 200
@@ -86,7 +88,9 @@ def test_htmx_request_returns_results_fragment_only(client_alice, device_a):  # 
 
 
 @pytest.mark.parametrize("count", [10, 200])
-def test_list_query_count_does_not_grow_with_devices(client_alice, tenant_a, django_assert_max_num_queries, count):  # noqa: ANN001
+def test_list_query_count_does_not_grow_with_devices(
+    client_alice, tenant_a, django_assert_max_num_queries, count
+):
     for number in range(count):
         make_device(tenant_a, serial=f"Q-{number:05d}", tags=["icu"] if number % 2 else [])
     with django_assert_max_num_queries(12):

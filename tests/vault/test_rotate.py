@@ -10,25 +10,27 @@ from tests.conftest import HTMX
 pytestmark = pytest.mark.django_db
 
 
-def url(credential) -> str:  # noqa: ANN001
+def url(credential) -> str:
     return reverse("vault:credential_rotate", args=[credential.pk])
 
 
-def test_get_is_rejected_with_405(client_alice, credential_a):  # noqa: ANN001
+def test_get_is_rejected_with_405(client_alice, credential_a):
     assert client_alice.get(url(credential_a)).status_code == 405
 
 
-def test_outsider_gets_404(client_charlie, credential_a, fake_vault):  # noqa: ANN001
+def test_outsider_gets_404(client_charlie, credential_a, fake_vault):
     assert client_charlie.post(url(credential_a), **HTMX).status_code == 404
     assert fake_vault.calls == []
 
 
-def test_read_only_member_gets_403(client_bob, credential_a, fake_vault):  # noqa: ANN001
+def test_read_only_member_gets_403(client_bob, credential_a, fake_vault):
     assert client_bob.post(url(credential_a), **HTMX).status_code == 403
     assert fake_vault.calls == []
 
 
-def test_entitled_engineer_rotates_with_cas_and_both_steps_are_audited(client_alice, credential_a, fake_vault):  # noqa: ANN001
+def test_entitled_engineer_rotates_with_cas_and_both_steps_are_audited(
+    client_alice, credential_a, fake_vault
+):
     ref = str(services.secret_ref(credential_a))
     response = client_alice.post(url(credential_a), **HTMX)
     assert response.status_code == 200
@@ -38,15 +40,20 @@ def test_entitled_engineer_rotates_with_cas_and_both_steps_are_audited(client_al
     assert new["password"] != "initial-secret-A1" and len(new["password"]) == 20
     assert new["password"] not in response.content.decode()
     events = list(AuditEvent.objects.filter(action="vault.secret.rotate").order_by("pk"))
-    assert [(e.outcome, e.version_before, e.version_after) for e in events] == [("attempt", 1, None), ("success", 1, 2)]
+    assert [(e.outcome, e.version_before, e.version_after) for e in events] == [
+        ("attempt", 1, None),
+        ("success", 1, 2),
+    ]
     assert [operation for operation, _ in fake_vault.calls] == ["read", "write"]
 
 
-def test_concurrent_change_gives_409_and_nothing_is_overwritten(client_alice, credential_a, fake_vault, monkeypatch):  # noqa: ANN001
+def test_concurrent_change_gives_409_and_nothing_is_overwritten(
+    client_alice, credential_a, fake_vault, monkeypatch
+):
     ref = services.secret_ref(credential_a)
     original_write = fake_vault.write
 
-    def someone_else_writes_first(target, data, *, cas):  # noqa: ANN001, ANN202
+    def someone_else_writes_first(target, data, *, cas):
         fake_vault.put(ref, {"username": "svc-a", "password": "changed-on-site"})
         return original_write(target, data, cas=cas)
 
@@ -58,7 +65,7 @@ def test_concurrent_change_gives_409_and_nothing_is_overwritten(client_alice, cr
     assert sorted(outcomes) == ["attempt", "denied"]
 
 
-def test_service_rechecks_the_policy(charlie, credential_a):  # noqa: ANN001
+def test_service_rechecks_the_policy(charlie, credential_a):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
@@ -70,10 +77,14 @@ def test_service_rechecks_the_policy(charlie, credential_a):  # noqa: ANN001
     [
         (Credential.Charset.HEX, set("0123456789abcdef")),
         (Credential.Charset.ALNUM, set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")),
-        (Credential.Charset.ALNUM_SYMBOLS, set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") | set(services.SAFE_SYMBOLS)),
+        (
+            Credential.Charset.ALNUM_SYMBOLS,
+            set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+            | set(services.SAFE_SYMBOLS),
+        ),
     ],
 )
-def test_generated_values_follow_the_policy(credential_a, charset, allowed):  # noqa: ANN001
+def test_generated_values_follow_the_policy(credential_a, charset, allowed):
     credential_a.charset, credential_a.length = charset, 40
     values = {services.generate_value(credential_a) for _ in range(20)}
     assert len(values) == 20

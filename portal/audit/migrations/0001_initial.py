@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,37 +14,62 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('time', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('actor_name', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('request_id', models.UUIDField(blank=True, db_index=True, null=True)),
-                ('source_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=400)),
-                ('action', models.CharField(db_index=True, max_length=100)),
-                ('outcome', models.CharField(choices=[('success', 'success'), ('denied', 'denied'), ('error', 'error'), ('attempt', 'attempt')], db_index=True, max_length=10)),
-                ('target_type', models.CharField(blank=True, max_length=100)),
-                ('target_id', models.CharField(blank=True, max_length=100)),
-                ('target_repr', models.CharField(blank=True, max_length=300)),
-                ('tenant_name', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('device_name', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('device_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('credential_name', models.CharField(blank=True, max_length=200)),
-                ('justification', models.TextField(blank=True)),
-                ('ticket', models.CharField(blank=True, max_length=100)),
-                ('version_before', models.PositiveIntegerField(blank=True, null=True)),
-                ('version_after', models.PositiveIntegerField(blank=True, null=True)),
-                ('vault_request_id', models.CharField(blank=True, max_length=100)),
-                ('message', models.CharField(blank=True, max_length=500)),
-                ('before', models.JSONField(blank=True, null=True)),
-                ('after', models.JSONField(blank=True, null=True)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("time", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("actor_name", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("request_id", models.UUIDField(blank=True, db_index=True, null=True)),
+                ("source_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=400)),
+                ("action", models.CharField(db_index=True, max_length=100)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("success", "success"),
+                            ("denied", "denied"),
+                            ("error", "error"),
+                            ("attempt", "attempt"),
+                        ],
+                        db_index=True,
+                        max_length=10,
+                    ),
+                ),
+                ("target_type", models.CharField(blank=True, max_length=100)),
+                ("target_id", models.CharField(blank=True, max_length=100)),
+                ("target_repr", models.CharField(blank=True, max_length=300)),
+                ("tenant_name", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("device_name", models.CharField(blank=True, db_index=True, max_length=200)),
+                ("device_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("credential_name", models.CharField(blank=True, max_length=200)),
+                ("justification", models.TextField(blank=True)),
+                ("ticket", models.CharField(blank=True, max_length=100)),
+                ("version_before", models.PositiveIntegerField(blank=True, null=True)),
+                ("version_after", models.PositiveIntegerField(blank=True, null=True)),
+                ("vault_request_id", models.CharField(blank=True, max_length=100)),
+                ("message", models.CharField(blank=True, max_length=500)),
+                ("before", models.JSONField(blank=True, null=True)),
+                ("after", models.JSONField(blank=True, null=True)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-time', '-pk'],
-                'indexes': [models.Index(fields=['-time', '-id'], name='audit_newest_first')],
+                "ordering": ["-time", "-pk"],
+                "indexes": [models.Index(fields=["-time", "-id"], name="audit_newest_first")],
             },
         ),
     ]

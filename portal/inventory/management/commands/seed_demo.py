@@ -13,9 +13,33 @@ from portal.vault.client import VaultConflict, VaultError
 
 TENANTS = [
     # name, slug, namespace, path prefix, team group, sites, device model
-    ("Acme Diagnostics", "acme", "acme", "devices", "team-acme", ["Basel Lab 2", "Zurich ICU"], "cobas pro c503"),
-    ("Globex Pharma", "globex", "globex", "devices", "team-globex", ["Lyon Pharmacy", "Turin Ward 4"], "Pyxis MedStation"),
-    ("Initech Clinics", "initech", "", "initech", "team-initech", ["Austin Clinic", "Dallas Clinic"], "Edge Gateway 2"),
+    (
+        "Acme Diagnostics",
+        "acme",
+        "acme",
+        "devices",
+        "team-acme",
+        ["Basel Lab 2", "Zurich ICU"],
+        "cobas pro c503",
+    ),
+    (
+        "Globex Pharma",
+        "globex",
+        "globex",
+        "devices",
+        "team-globex",
+        ["Lyon Pharmacy", "Turin Ward 4"],
+        "Pyxis MedStation",
+    ),
+    (
+        "Initech Clinics",
+        "initech",
+        "",
+        "initech",
+        "team-initech",
+        ["Austin Clinic", "Dallas Clinic"],
+        "Edge Gateway 2",
+    ),
 ]
 DEVICES_PER_TENANT = 12
 TAGS = ["pilot", "icu", "legacy"]
@@ -31,21 +55,39 @@ class Command(BaseCommand):
             for name, slug, namespace, prefix, team, sites, model in TENANTS:
                 tenant, _ = Tenant.objects.update_or_create(
                     slug=slug,
-                    defaults={"name": name, "vault_namespace": namespace, "kv_mount": "keydesk", "path_prefix": prefix},
+                    defaults={
+                        "name": name,
+                        "vault_namespace": namespace,
+                        "kv_mount": "keydesk",
+                        "path_prefix": prefix,
+                    },
                 )
                 group, _ = Group.objects.get_or_create(name=team)
                 Entitlement.objects.get_or_create(
-                    group=group, tenant=tenant, device=None, site="", tag=None,
-                    defaults={"can_view": True, "can_reveal": True, "can_rotate": True, "can_update": True,
-                              "note": "demo: the team's own tenant"},
+                    group=group,
+                    tenant=tenant,
+                    device=None,
+                    site="",
+                    tag=None,
+                    defaults={
+                        "can_view": True,
+                        "can_reveal": True,
+                        "can_rotate": True,
+                        "can_update": True,
+                        "note": "demo: the team's own tenant",
+                    },
                 )
                 for number in range(1, DEVICES_PER_TENANT + 1):
                     serial = f"{slug.upper()}-{number:04d}"
                     device, _ = Device.objects.update_or_create(
                         serial=serial,
-                        defaults={"tenant": tenant, "name": f"{model} #{number}", "model_name": model,
-                                  "site": sites[number % len(sites)],
-                                  "status": Device.Status.MAINTENANCE if number % 7 == 0 else Device.Status.ACTIVE},
+                        defaults={
+                            "tenant": tenant,
+                            "name": f"{model} #{number}",
+                            "model_name": model,
+                            "site": sites[number % len(sites)],
+                            "status": Device.Status.MAINTENANCE if number % 7 == 0 else Device.Status.ACTIVE,
+                        },
                     )
                     device.tags.set([tags[TAGS[number % len(TAGS)]]] if number % 3 == 0 else [])
                     for cred_name, field, charset in (
@@ -53,9 +95,13 @@ class Command(BaseCommand):
                         ("registry-token", "token", Credential.Charset.HEX),
                     ):
                         credential, _ = Credential.objects.get_or_create(
-                            device=device, name=cred_name,
-                            defaults={"rotate_field": field, "charset": charset,
-                                      "length": 32 if charset == Credential.Charset.HEX else 24},
+                            device=device,
+                            name=cred_name,
+                            defaults={
+                                "rotate_field": field,
+                                "charset": charset,
+                                "length": 32 if charset == Credential.Charset.HEX else 24,
+                            },
                         )
                         credentials.append(credential)
         written = 0
