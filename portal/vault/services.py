@@ -7,9 +7,11 @@ Rotate: commit an `attempt` event, write with check-and-set, then record the out
 import secrets
 import string
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.dateparse import parse_datetime
 
 from portal.access import ensure_can
 from portal.audit import services as audit
@@ -73,7 +75,7 @@ class CredentialStatus:
     """Vault metadata shown on the device page (never values); `error` when Vault could not say."""
 
     version: int | None = None
-    updated_time: str = ""
+    updated_time: datetime | None = None
     deleted: bool = False
     error: str = ""
 
@@ -196,7 +198,9 @@ def credential_status(actor: Any, credential: Credential) -> CredentialStatus:
         _record_failure(actor, "vault.secret.metadata", credential, exc)
         return CredentialStatus(error=exc.message)
     return CredentialStatus(
-        version=metadata.current_version, updated_time=metadata.updated_time, deleted=metadata.current_deleted
+        version=metadata.current_version,
+        updated_time=parse_datetime(metadata.updated_time) if metadata.updated_time else None,
+        deleted=metadata.current_deleted,
     )
 
 
