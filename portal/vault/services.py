@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from portal.access import ensure_can
 from portal.audit import services as audit
 from portal.audit.models import Outcome
+from portal.audit.services import AuditWriteFailed
 from portal.inventory.models import Credential
 from portal.vault import client
 from portal.vault.client import SecretRef, VaultError, VaultNotFound
@@ -53,6 +54,10 @@ def generate_value(credential: Credential) -> str:
         value = "".join(secrets.choice(alphabet) for _ in range(credential.length))
         if all(any(char in group for char in value) for group in required):
             return value
+
+
+class RotationNotRecorded(AuditWriteFailed):
+    """Vault was changed but the outcome event could not be written (the attempt event was)."""
 
 
 @dataclass(frozen=True)
@@ -172,18 +177,24 @@ def rotate_secret(
         raise
     finally:
         data.clear()
-    with transaction.atomic(durable=True):
-        audit.record(
-            actor,
-            "vault.secret.rotate",
-            target=credential,
-            justification=justification,
-            ticket=ticket,
-            version_before=version_before,
-            version_after=result.version,
-            vault_request_id=result.request_id,
-            detail={"path": str(ref), "field": credential.rotate_field},
-        )
+    try:
+        with transaction.atomic(durable=True):
+            audit.record(
+                actor,
+                "vault.secret.rotate",
+                target=credential,
+                justification=justification,
+                ticket=ticket,
+                version_before=version_before,
+                version_after=result.version,
+                vault_request_id=result.request_id,
+                detail={"path": str(ref), "field": credential.rotate_field},
+            )
+    except AuditWriteFailed as exc:
+        raise RotationNotRecorded(
+            f"The secret was rotated in Vault (now version {result.version}) and the attempt is on the audit "
+            "trail, but its outcome could not be recorded. Do not rotate again; tell the platform team."
+        ) from exc
     return Rotation(version_before=version_before, version_after=result.version)
 
 

@@ -50,6 +50,8 @@ def credential_rotate(request: HttpRequest, pk: int) -> HttpResponse:
         rotation = services.rotate_secret(request.user, credential)
     except VaultError as exc:
         return _error(request, credential, exc.message, exc.status)
+    except services.RotationNotRecorded as exc:
+        return _error(request, credential, str(exc), 503)
     except AuditWriteFailed:
         return _error(request, credential, AUDIT_DOWN_MESSAGE, 503)
     return render(request, "vault/_rotated.html", {"credential": credential, "rotation": rotation})

@@ -12,16 +12,21 @@ from portal import access
 
 
 class KeydeskAdminSite(admin.AdminSite):
-    """Open to whoever the policy lets `manage` (the admin group); signs in through the portal."""
+    """Open to whoever the policy lets `manage` (admins) or `audit` (auditors, read-only on the
+    trail); signs in through the portal's own login page."""
 
     site_header = "Keydesk administration"
     site_title = "Keydesk admin"
     index_title = "Tenants, devices, credentials and entitlements"
 
     def has_permission(self, request: HttpRequest) -> bool:
+        from portal.audit.models import AuditEvent
         from portal.inventory.models import Device
 
-        return request.user.is_active and access.may(request.user, "manage", Device)
+        user = request.user
+        return user.is_active and (
+            access.may(user, "manage", Device) or access.may(user, "audit", AuditEvent)
+        )
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One sign-in page for everyone: the portal's, which handles directory errors and audits.

@@ -93,3 +93,42 @@ def test_generated_values_follow_the_policy(credential_a, charset, allowed):
 
 def test_conflict_error_type_maps_to_409():
     assert VaultConflict("x").status == 409
+
+
+def test_rotation_is_not_attempted_when_the_attempt_cannot_be_audited(
+    client_alice, credential_a, fake_vault, monkeypatch
+):
+    from portal.audit.models import AuditEvent as Model
+
+    original_save = Model.save
+
+    def failing_save(self, *args, **kwargs):
+        if self.action == "vault.secret.rotate":
+            raise RuntimeError("audit table locked")
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "save", failing_save)
+    response = client_alice.post(url(credential_a), **HTMX)
+    assert response.status_code == 503
+    assert "nothing was shown or changed" in response.content.decode()
+    assert [operation for operation, _ in fake_vault.calls] == ["read"]
+    assert len(fake_vault.secrets[str(services.secret_ref(credential_a))]) == 1
+
+
+def test_outcome_audit_failure_says_the_rotation_happened(
+    client_alice, credential_a, fake_vault, monkeypatch
+):
+    from portal.audit.models import AuditEvent as Model
+
+    original_save = Model.save
+
+    def fail_on_outcome(self, *args, **kwargs):
+        if self.action == "vault.secret.rotate" and self.outcome == "success":
+            raise RuntimeError("audit table locked")
+        return original_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "save", fail_on_outcome)
+    response = client_alice.post(url(credential_a), **HTMX)
+    assert response.status_code == 503
+    assert "now version 2" in response.content.decode() and "Do not rotate again" in response.content.decode()
+    assert AuditEvent.objects.filter(action="vault.secret.rotate", outcome="attempt").count() == 1
