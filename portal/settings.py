@@ -116,7 +116,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "portal.web.middleware.HtmxAwareLoginRequiredMiddleware",
+    "portal.accounts.middleware.DirectoryRecheckMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -226,8 +227,17 @@ AUTH_LDAP_START_TLS = env_bool("KEYDESK_LDAP_START_TLS", False)
 KEYDESK_LDAP_USER_BASE = env_str("KEYDESK_LDAP_USER_BASE", "ou=people,dc=example,dc=org")
 KEYDESK_LDAP_GROUP_BASE = env_str("KEYDESK_LDAP_GROUP_BASE", "ou=groups,dc=example,dc=org")
 KEYDESK_LDAP_USER_ATTR = env_str("KEYDESK_LDAP_USER_ATTR", "uid")
+# Extra filter ANDed into the user search: what an *active* account is in your directory. Disabled
+# accounts then cannot sign in and lose their sessions at the next directory check. OpenLDAP with
+# ppolicy (the demo): (!(pwdAccountLockedTime=*)); Active Directory:
+# (!(userAccountControl:1.2.840.113556.1.4.803:=2)).
+KEYDESK_LDAP_USER_FILTER = env_str(
+    "KEYDESK_LDAP_USER_FILTER", "(!(pwdAccountLockedTime=*))" if KEYDESK_DEV else ""
+)
 AUTH_LDAP_USER_SEARCH = LDAPSearch(
-    KEYDESK_LDAP_USER_BASE, ldap.SCOPE_SUBTREE, f"({KEYDESK_LDAP_USER_ATTR}=%(user)s)"
+    KEYDESK_LDAP_USER_BASE,
+    ldap.SCOPE_SUBTREE,
+    f"(&({KEYDESK_LDAP_USER_ATTR}=%(user)s){KEYDESK_LDAP_USER_FILTER})",
 )
 AUTH_LDAP_GROUP_SEARCH = LDAPSearch(KEYDESK_LDAP_GROUP_BASE, ldap.SCOPE_SUBTREE, "(objectClass=groupOfNames)")
 AUTH_LDAP_GROUP_TYPE = GroupOfNamesType(name_attr="cn")
@@ -249,6 +259,11 @@ AUTH_LDAP_CONNECTION_OPTIONS = {
     ldap.OPT_REFERRALS: 0,
 }
 AUTH_LDAP_CACHE_TIMEOUT = 0
+# Seconds between re-reads of a signed-in user's directory entry and groups (removal from a group or
+# a disabled account takes effect within this interval; sensitive actions re-check at once).
+KEYDESK_DIRECTORY_RECHECK_SECONDS = env_int("KEYDESK_DIRECTORY_RECHECK_SECONDS", 300)
+# Reveal, rotate and update need a password entered within this many seconds (step-up).
+KEYDESK_STEP_UP_SECONDS = env_int("KEYDESK_STEP_UP_SECONDS", 600)
 
 # --- Vault / OpenBao ---------------------------------------------------------------------------
 

@@ -37,6 +37,9 @@ argsfile        $LDAP_DIR/slapd.args
 
 modulepath      /usr/lib/ldap
 moduleload      back_mdb
+# Password policy: an account is disabled ("locked") by setting pwdAccountLockedTime, which both
+# refuses its binds and lets the portal's user search exclude it (KEYDESK_LDAP_USER_FILTER).
+moduleload      ppolicy
 
 database        mdb
 maxsize         67108864
@@ -44,6 +47,10 @@ suffix          "dc=example,dc=org"
 rootdn          "$ROOT_DN"
 rootpw          $ROOT_PW
 directory       $DATA_DIR
+
+overlay         ppolicy
+ppolicy_default "cn=default,ou=policies,dc=example,dc=org"
+ppolicy_use_lockout
 
 index           objectClass eq
 index           uid,cn,mail eq,sub

@@ -8,10 +8,13 @@ dave    in the auditor group
 admin   a superuser, used only where superuser behaviour is the subject
 """
 
+import time
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
+from portal.accounts.services import AUTHENTICATED_AT, DIRECTORY_CHECKED_AT
 from portal.vault import client as vault_client
 from tests.factories import make_credential, make_device, make_grant, make_tenant, make_user
 from tests.fakes import FakeVaultClient
@@ -104,10 +107,17 @@ def admin(db):
     return make_user("root-admin", is_superuser=True, is_staff=True)
 
 
-def _client_for(user) -> Client:
-    client = Client()
+def signed_in(user, client: Client | None = None) -> Client:
+    """A client with a fresh session for `user`, as right after typing the password."""
+    client = client or Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    session = client.session
+    session[AUTHENTICATED_AT] = session[DIRECTORY_CHECKED_AT] = time.time()
+    session.save()
     return client
+
+
+_client_for = signed_in
 
 
 @pytest.fixture

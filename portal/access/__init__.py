@@ -2,15 +2,27 @@
 
 from portal.access.decorators import authenticated, public, requires
 from portal.access.enforce import ensure_can, get_for_user_or_404, record_denial
-from portal.access.policy import ACTIONS, DEVICE_ACTIONS, can, may, permitted_actions, restrict, scope
+from portal.access.policy import (
+    ACTIONS,
+    DEVICE_ACTIONS,
+    can,
+    covering_grants,
+    justification_required,
+    may,
+    permitted_actions,
+    restrict,
+    scope,
+)
 
 __all__ = [
     "ACTIONS",
     "DEVICE_ACTIONS",
     "authenticated",
     "can",
+    "covering_grants",
     "ensure_can",
     "get_for_user_or_404",
+    "justification_required",
     "may",
     "permitted_actions",
     "public",

@@ -153,3 +153,30 @@ def may(user: Any, action: str, model: type[Model]) -> bool:
 def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:
     """The subset of `actions` the user may take on `obj`, for views to hand to templates."""
     return frozenset(action for action in actions if can(user, action, obj))
+
+
+def covering_grants(user: Any, action: str, device: Model):  # noqa: ANN201 - EntitlementQuerySet
+    """The user's active grants that give `action` on this device, to show "you have access through
+    …, until …" and to decide whether a justification is needed. Display and prompting only: whether
+    access is allowed is always decided by scope(); tests hold the two to the same answer."""
+    covering = Q(device_id=device.pk) | Q(
+        tenant_id=device.tenant_id, device__isnull=True, site="", tag__isnull=True
+    )
+    if device.site:
+        covering |= Q(tenant_id=device.tenant_id, site=device.site)
+    covering |= Q(tenant_id=device.tenant_id, tag__in=device.tags.all())
+    return (
+        active_grants(user, action)
+        .filter(covering)
+        .select_related("group", "user", "device", "tag")
+        .distinct()
+    )
+
+
+def justification_required(user: Any, action: str, device: Model) -> bool:
+    """A ticket and a reason are needed when the tenant demands them, or when every grant through
+    which the user holds `action` on this device demands them."""
+    if device.tenant.requires_justification:
+        return True
+    grants = covering_grants(user, action, device)
+    return grants.exists() and not grants.filter(requires_justification=False).exists()

@@ -12,7 +12,7 @@ from typing import Any
 
 import ldap
 from django.http import HttpRequest
-from django_auth_ldap.backend import LDAPBackend, ldap_error
+from django_auth_ldap.backend import LDAPBackend, ldap_error, populate_user
 
 from portal.accounts.models import User, normalize_login_name
 
@@ -36,6 +36,14 @@ def _capture_ldap_error(sender: Any, context: str, exception: Exception, **kwarg
 
 
 ldap_error.connect(_capture_ldap_error, dispatch_uid="keydesk-capture-ldap-error")
+
+
+def _remember_directory_dn(sender: Any, user: User, ldap_user: Any, **kwargs: Any) -> None:
+    # Sent by django-auth-ldap just before it saves a user it populated from the directory.
+    user.directory_dn = ldap_user.dn or ""
+
+
+populate_user.connect(_remember_directory_dn, dispatch_uid="keydesk-remember-directory-dn")
 
 
 def is_plausible_login_name(name: str) -> bool:
@@ -66,6 +74,24 @@ class KeydeskLDAPBackend(LDAPBackend):
         if user is None and errors:
             raise DirectoryUnavailable(_describe(errors[0]))
         return user
+
+    def refresh(self, user: User) -> bool:
+        """Re-read the user's entry and groups with the service account, mirroring group changes.
+
+        Returns False when the account is gone or disabled (filtered out by the user search); raises
+        DirectoryUnavailable when the directory cannot say.
+        """
+        errors: list[Exception] = []
+        token = _captured_errors.set(errors)
+        try:
+            refreshed = self.populate_user(user.username)
+        finally:
+            _captured_errors.reset(token)
+        if refreshed is None:
+            if errors:
+                raise DirectoryUnavailable(_describe(errors[0]))
+            return False
+        return True
 
     def ldap_to_django_username(self, username: str) -> str:
         return normalize_login_name(username)

@@ -16,3 +16,9 @@ class LoginForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class StepUpForm(forms.Form):
+    password = forms.CharField(label="Password", max_length=1024, strip=False, widget=forms.PasswordInput)
+    resume = forms.CharField(max_length=500)
+    method = forms.ChoiceField(choices=[("post", "post"), ("get", "get")])

@@ -19,6 +19,8 @@ class User(AbstractUser):
     """
 
     display_name = models.CharField(max_length=200, blank=True)
+    # Set for accounts that come from the directory; empty for local (break-glass) accounts.
+    directory_dn = models.CharField(max_length=500, blank=True)
 
     objects = KeydeskUserManager()
 
@@ -28,3 +30,7 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def from_directory(self) -> bool:
+        return bool(self.directory_dn)

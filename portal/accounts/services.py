@@ -1,17 +1,90 @@
-"""Signing in and out, with every outcome on the audit trail (never the password)."""
+"""Signing in and out, step-up re-authentication and directory re-checks, each on the audit trail
+(never a password)."""
 
+import time
+
+from django.conf import settings
 from django.contrib import auth
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
-from portal.accounts.backends import DirectoryUnavailable, is_plausible_login_name
+from portal.accounts.backends import DirectoryUnavailable, KeydeskLDAPBackend, is_plausible_login_name
 from portal.accounts.models import User, normalize_login_name
 from portal.audit import services as audit
 from portal.audit.models import Outcome
 
+# Session keys: when the password was last entered, and when the directory last confirmed the account.
+AUTHENTICATED_AT = "keydesk.authenticated_at"
+DIRECTORY_CHECKED_AT = "keydesk.directory_checked_at"
+
 
 class LoginFailed(Exception):
     """Wrong name or password. The message is deliberately the same for both."""
+
+
+class AccessRevoked(Exception):
+    """The directory no longer knows this account as active: the session has been ended."""
+
+
+def mark_authenticated(request: HttpRequest) -> None:
+    now = time.time()
+    request.session[AUTHENTICATED_AT] = now
+    request.session[DIRECTORY_CHECKED_AT] = now
+
+
+def step_up_is_fresh(request: HttpRequest) -> bool:
+    authenticated_at = request.session.get(AUTHENTICATED_AT) or 0
+    return time.time() - authenticated_at <= settings.KEYDESK_STEP_UP_SECONDS
+
+
+def directory_check_is_due(request: HttpRequest) -> bool:
+    checked_at = request.session.get(DIRECTORY_CHECKED_AT) or 0
+    return time.time() - checked_at > settings.KEYDESK_DIRECTORY_RECHECK_SECONDS
+
+
+def recheck_directory(request: HttpRequest) -> None:
+    """Re-read the signed-in user's account and groups from the directory now.
+
+    Local accounts are not in the directory and pass. A removed or disabled account loses its
+    mirrored groups, its session is ended and AccessRevoked is raised. If the directory cannot be
+    reached, DirectoryUnavailable is raised: callers deny (fail closed).
+    """
+    user = request.user
+    if not user.is_authenticated or not user.from_directory:
+        return
+    try:
+        still_active = KeydeskLDAPBackend().refresh(user)
+    except DirectoryUnavailable as exc:
+        audit.record(user, "accounts.directory.check", outcome=Outcome.ERROR, message=str(exc))
+        raise
+    if not still_active:
+        user.groups.clear()
+        audit.record(
+            user,
+            "accounts.directory.revoked",
+            outcome=Outcome.DENIED,
+            message="The directory no longer lists this account as active; session ended.",
+        )
+        auth.logout(request)
+        raise AccessRevoked("Your directory account is no longer active, so your Keydesk session was ended.")
+    request.session[DIRECTORY_CHECKED_AT] = time.time()
+
+
+@sensitive_variables("password")
+def confirm_password(request: HttpRequest, password: str) -> bool:
+    """Step-up: the signed-in user types their password again. Audited either way."""
+    user = request.user
+    try:
+        confirmed = auth.authenticate(request, username=user.get_username(), password=password)
+    except DirectoryUnavailable as exc:
+        audit.record(user, "accounts.step_up", outcome=Outcome.ERROR, message=str(exc))
+        raise
+    if confirmed is None or confirmed.pk != user.pk:
+        audit.record(user, "accounts.step_up", outcome=Outcome.DENIED, message="Wrong password.")
+        return False
+    mark_authenticated(request)
+    audit.record(user, "accounts.step_up")
+    return True
 
 
 @sensitive_variables("password")
@@ -37,6 +110,7 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
         )
         raise LoginFailed("That login name and password do not match a directory account.")
     auth.login(request, user)
+    mark_authenticated(request)
     audit.record(
         user, "accounts.login", detail={"groups": sorted(user.groups.values_list("name", flat=True))}
     )

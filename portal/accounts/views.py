@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -10,7 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import access
 from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
-from portal.accounts.forms import LoginForm
+from portal.accounts.decorators import step_up_form
+from portal.accounts.forms import LoginForm, StepUpForm
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -61,3 +63,43 @@ def logout(request: HttpRequest) -> HttpResponse:
 @access.authenticated
 def home(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+def _resumable(path: str) -> bool:
+    """Only a sensitive action of this portal can be resumed after step-up (no open redirects)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return False
+    return bool(getattr(match.func, "step_up", False))
+
+
+@access.authenticated
+@require_POST
+@sensitive_post_parameters("password")
+@never_cache
+def step_up(request: HttpRequest) -> HttpResponse:
+    form = StepUpForm(request.POST)
+    if not form.is_valid() or not _resumable(form.cleaned_data["resume"]):
+        return render(
+            request, "errors/_message.html", {"message": "Type your password to continue."}, status=400
+        )
+    try:
+        confirmed = services.confirm_password(request, form.cleaned_data["password"])
+    except DirectoryUnavailable as exc:
+        return render(
+            request, "errors/_message.html", {"message": f"{exc} Try again in a minute."}, status=503
+        )
+    if not confirmed:
+        return step_up_form(request, error="That password is not right.")
+    response = render(
+        request,
+        "accounts/_step_up_done.html",
+        {
+            "resume": form.cleaned_data["resume"],
+            "method": form.cleaned_data["method"],
+            "carry_json": request.POST.get("carry", "{}"),
+        },
+    )
+    response["Cache-Control"] = "no-store"
+    return response

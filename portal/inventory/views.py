@@ -29,9 +29,14 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
     credentials = list(device.credentials.select_related("device__tenant").order_by("name", "pk"))
     actions = access.permitted_actions(request.user, device)
     rows = [(credential, vault.credential_status(request.user, credential)) for credential in credentials]
+    grants = list(access.covering_grants(request.user, "view", device))
     audit.record(request.user, "inventory.device.view", target=device)
-    return render(
-        request,
-        "inventory/device_detail.html",
-        {"device": device, "credential_rows": rows, "actions": actions},
-    )
+    context = {
+        "device": device,
+        "credential_rows": rows,
+        "actions": actions,
+        "grants": grants,
+        # Without a grant the user sees the device through a role (admin) or as a superuser.
+        "access_summary": "You see this device's metadata through your admin role." if not grants else "",
+    }
+    return render(request, "inventory/device_detail.html", context)

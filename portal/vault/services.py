@@ -12,7 +12,9 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
+from django.views.decorators.debug import sensitive_variables
 
+from portal import access
 from portal.access import ensure_can
 from portal.audit import services as audit
 from portal.audit.models import Outcome
@@ -99,11 +101,26 @@ def _record_failure(actor: Any, action: str, credential: Credential, exc: VaultE
     )
 
 
+class JustificationMissing(ValueError):
+    """The grant or tenant demands a ticket and a reason, and they were not given."""
+
+
+def _require_justification(
+    actor: Any, action: str, credential: Credential, justification: str, ticket: str
+) -> None:
+    if access.justification_required(actor, action, credential.device) and not (justification and ticket):
+        access.record_denial(
+            actor, action, Credential, status=400, target=credential, reason="justification missing"
+        )
+        raise JustificationMissing("A ticket and a reason are required for this credential.")
+
+
 def reveal_secret(
     actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
 ) -> RevealedSecret:
     """The current value of a credential, returned only once its audit event is committed."""
     ensure_can(actor, "reveal", credential)
+    _require_justification(actor, "reveal", credential, justification, ticket)
     ref = secret_ref(credential)
     try:
         secret = client.get_client().read(ref)
@@ -132,48 +149,57 @@ def reveal_secret(
     )
 
 
-def rotate_secret(
-    actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
+@sensitive_variables("new_value", "data", "current")
+def _write_new_value(
+    actor: Any,
+    action: str,
+    credential: Credential,
+    new_value: str,
+    *,
+    expected_version: int | None,
+    justification: str,
+    ticket: str,
 ) -> Rotation:
-    """Replace the credential's rotating field with a generated value, using check-and-set."""
-    ensure_can(actor, "rotate", credential)
+    """Read, record the attempt, write with check-and-set, record the outcome.
+
+    expected_version: the version the engineer saw (update); None to take the one just read (rotate).
+    """
+    event = f"vault.secret.{action}"
     ref = secret_ref(credential)
     vault = client.get_client()
+    context = {"justification": justification, "ticket": ticket}
     try:
         current = vault.read(ref)
         version_before, data = current.version, dict(current.data)
     except VaultNotFound:
-        # Nothing stored yet: the first rotation creates it (cas=0 fails if someone else did first).
+        # Nothing stored yet: the first write creates it (cas=0 fails if someone else did first).
         version_before, data = 0, {}
     except VaultError as exc:
-        _record_failure(
-            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
-        )
+        _record_failure(actor, event, credential, exc, **context)
         raise
-    data[credential.rotate_field] = generate_value(credential)
+    if expected_version is not None and expected_version != version_before:
+        conflict = client.VaultConflict(
+            f"The secret is now at version {version_before}, not {expected_version} as on your screen: someone "
+            "changed it meanwhile. Reload the device, check, and try again."
+        )
+        _record_failure(actor, event, credential, conflict, version_before=version_before, **context)
+        raise conflict
+    data[credential.rotate_field] = new_value
+    detail = {"path": str(ref), "field": credential.rotate_field}
     with transaction.atomic(durable=True):
         audit.record(
             actor,
-            "vault.secret.rotate",
+            event,
             outcome=Outcome.ATTEMPT,
             target=credential,
-            justification=justification,
-            ticket=ticket,
             version_before=version_before,
-            detail={"path": str(ref), "field": credential.rotate_field},
+            detail=detail,
+            **context,
         )
     try:
         result = vault.write(ref, data, cas=version_before)
     except VaultError as exc:
-        _record_failure(
-            actor,
-            "vault.secret.rotate",
-            credential,
-            exc,
-            justification=justification,
-            ticket=ticket,
-            version_before=version_before,
-        )
+        _record_failure(actor, event, credential, exc, version_before=version_before, **context)
         raise
     finally:
         data.clear()
@@ -181,21 +207,71 @@ def rotate_secret(
         with transaction.atomic(durable=True):
             audit.record(
                 actor,
-                "vault.secret.rotate",
+                event,
                 target=credential,
-                justification=justification,
-                ticket=ticket,
                 version_before=version_before,
                 version_after=result.version,
                 vault_request_id=result.request_id,
-                detail={"path": str(ref), "field": credential.rotate_field},
+                detail=detail,
+                **context,
             )
     except AuditWriteFailed as exc:
         raise RotationNotRecorded(
-            f"The secret was rotated in Vault (now version {result.version}) and the attempt is on the audit "
-            "trail, but its outcome could not be recorded. Do not rotate again; tell the platform team."
+            f"The secret was changed in Vault (now version {result.version}) and the attempt is on the audit "
+            "trail, but its outcome could not be recorded. Do not repeat it; tell the platform team."
         ) from exc
     return Rotation(version_before=version_before, version_after=result.version)
+
+
+def rotate_secret(
+    actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
+) -> Rotation:
+    """Replace the credential's rotating field with a generated value, using check-and-set."""
+    ensure_can(actor, "rotate", credential)
+    _require_justification(actor, "rotate", credential, justification, ticket)
+    return _write_new_value(
+        actor,
+        "rotate",
+        credential,
+        generate_value(credential),
+        expected_version=None,
+        justification=justification,
+        ticket=ticket,
+    )
+
+
+@sensitive_variables("value")
+def update_secret(
+    actor: Any,
+    credential: Credential,
+    value: str,
+    *,
+    expected_version: int,
+    justification: str = "",
+    ticket: str = "",
+) -> Rotation:
+    """Store a value the engineer typed (after an on-site change) as a new version, with
+    check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
+    ensure_can(actor, "update", credential)
+    _require_justification(actor, "update", credential, justification, ticket)
+    return _write_new_value(
+        actor,
+        "update",
+        credential,
+        value,
+        expected_version=expected_version,
+        justification=justification,
+        ticket=ticket,
+    )
+
+
+def current_version(actor: Any, credential: Credential) -> int:
+    """The version an update form should expect (0 when nothing is stored yet)."""
+    ensure_can(actor, "update", credential)
+    try:
+        return client.get_client().metadata(secret_ref(credential)).current_version
+    except VaultNotFound:
+        return 0
 
 
 def credential_status(actor: Any, credential: Credential) -> CredentialStatus:

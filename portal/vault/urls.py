@@ -7,4 +7,5 @@ app_name = "vault"
 urlpatterns = [
     path("credentials/<int:pk>/reveal/", views.credential_reveal, name="credential_reveal"),
     path("credentials/<int:pk>/rotate/", views.credential_rotate, name="credential_rotate"),
+    path("credentials/<int:pk>/update/", views.credential_update, name="credential_update"),
 ]

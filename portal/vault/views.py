@@ -1,14 +1,16 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal import access
+from portal.accounts.decorators import step_up_required
 from portal.audit.services import AuditWriteFailed
 from portal.inventory.models import Credential
 from portal.vault import services
 from portal.vault.client import VaultError
+from portal.vault.forms import JustificationForm, UpdateValueForm
 
 AUDIT_DOWN_MESSAGE = (
     "The audit trail could not be written, so nothing was shown or changed. Try again; if it persists, "
@@ -16,42 +18,113 @@ AUDIT_DOWN_MESSAGE = (
 )
 
 
-def _error(request: HttpRequest, credential: Credential, message: str, status: int) -> HttpResponse:
-    response = render(
-        request, "vault/_error.html", {"credential": credential, "message": message}, status=status
-    )
+def _fragment(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    response = render(request, template, context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _error(request: HttpRequest, credential: Credential, message: str, status: int) -> HttpResponse:
+    return _fragment(request, "vault/_error.html", {"credential": credential, "message": message}, status)
+
+
+def _justification_prompt(request: HttpRequest, credential: Credential, form: JustificationForm, action: str):
+    """Ask for ticket and reason in place; field errors only once the engineer has tried."""
+    tried = any(request.POST.get(name) for name in ("ticket", "reason"))
+    context = {"credential": credential, "form": form, "action": action, "show_errors": tried}
+    return _fragment(request, "vault/_justification.html", context, status=400)
+
+
+def _failure(request: HttpRequest, credential: Credential, exc: Exception) -> HttpResponse:
+    if isinstance(exc, VaultError):
+        return _error(request, credential, exc.message, exc.status)
+    if isinstance(exc, services.RotationNotRecorded):
+        return _error(request, credential, str(exc), 503)
+    if isinstance(exc, services.JustificationMissing):
+        return _error(request, credential, str(exc), 400)
+    return _error(request, credential, AUDIT_DOWN_MESSAGE, 503)
+
+
+FAILURES = (VaultError, AuditWriteFailed, services.JustificationMissing)
 
 
 @require_POST
 @access.requires("reveal", Credential)
+@step_up_required
 @never_cache
 @sensitive_variables("revealed")
 def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "reveal", Credential, pk=pk)
+    required = access.justification_required(request.user, "reveal", credential.device)
+    form = JustificationForm(request.POST, required=required)
+    if not form.is_valid():
+        return _justification_prompt(request, credential, form, "reveal")
     try:
-        revealed = services.reveal_secret(request.user, credential)
-    except VaultError as exc:
-        return _error(request, credential, exc.message, exc.status)
-    except AuditWriteFailed:
-        return _error(request, credential, AUDIT_DOWN_MESSAGE, 503)
-    response = render(request, "vault/_secret_value.html", {"credential": credential, "revealed": revealed})
+        revealed = services.reveal_secret(
+            request.user,
+            credential,
+            justification=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except FAILURES as exc:
+        return _failure(request, credential, exc)
     # The one response that carries a secret: no browser, proxy or CDN may keep it.
-    response["Cache-Control"] = "no-store"
-    return response
+    return _fragment(request, "vault/_secret_value.html", {"credential": credential, "revealed": revealed})
 
 
 @require_POST
 @access.requires("rotate", Credential)
+@step_up_required
 def credential_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "rotate", Credential, pk=pk)
+    required = access.justification_required(request.user, "rotate", credential.device)
+    form = JustificationForm(request.POST, required=required)
+    if not form.is_valid():
+        return _justification_prompt(request, credential, form, "rotate")
     try:
-        rotation = services.rotate_secret(request.user, credential)
-    except VaultError as exc:
-        return _error(request, credential, exc.message, exc.status)
-    except services.RotationNotRecorded as exc:
-        return _error(request, credential, str(exc), 503)
-    except AuditWriteFailed:
-        return _error(request, credential, AUDIT_DOWN_MESSAGE, 503)
-    return render(request, "vault/_rotated.html", {"credential": credential, "rotation": rotation})
+        rotation = services.rotate_secret(
+            request.user,
+            credential,
+            justification=form.cleaned_data["reason"],
+            ticket=form.cleaned_data["ticket"],
+        )
+    except FAILURES as exc:
+        return _failure(request, credential, exc)
+    context = {"credential": credential, "rotation": rotation, "verb": "Rotated"}
+    return _fragment(request, "vault/_rotated.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@access.requires("update", Credential)
+@step_up_required
+@never_cache
+@sensitive_post_parameters("value", "confirm")
+def credential_update(request: HttpRequest, pk: int) -> HttpResponse:
+    credential = access.get_for_user_or_404(request.user, "update", Credential, pk=pk)
+    required = access.justification_required(request.user, "update", credential.device)
+    if request.method == "GET":
+        try:
+            version = services.current_version(request.user, credential)
+        except VaultError as exc:
+            return _error(request, credential, exc.message, exc.status)
+        form = UpdateValueForm(initial={"expected_version": version}, required=required)
+        return _fragment(request, "vault/_update_form.html", {"credential": credential, "form": form})
+    form = UpdateValueForm(request.POST, required=required)
+    if not form.is_valid():
+        return _fragment(
+            request, "vault/_update_form.html", {"credential": credential, "form": form}, status=400
+        )
+    data = form.cleaned_data
+    try:
+        rotation = services.update_secret(
+            request.user,
+            credential,
+            data["value"],
+            expected_version=data["expected_version"],
+            justification=data["reason"],
+            ticket=data["ticket"],
+        )
+    except FAILURES as exc:
+        return _failure(request, credential, exc)
+    context = {"credential": credential, "rotation": rotation, "verb": "Stored the new value of"}
+    return _fragment(request, "vault/_rotated.html", context)

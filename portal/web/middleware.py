@@ -1,7 +1,22 @@
 from collections.abc import Callable
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from portal.web.htmx import current_page, is_htmx
+
+
+class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Private by default. An expired session seen by htmx reloads the whole page into the login
+    form (and back to the page afterwards) instead of swapping a login page into a fragment."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+        if is_htmx(request):
+            return HttpResponseClientRedirect(redirect_to_login(current_page(request))["Location"])
+        return super().handle_no_permission(request, view_func)
 
 
 class VaryOnHtmxMiddleware:

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from portal.vault import services
-from tests.conftest import HTMX
+from tests.conftest import HTMX, signed_in
 from tests.factories import make_credential, make_device, make_grant, make_user
 from tests.integration.conftest import bao_kv_get
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_values_never_reach_the_database_or_logs(client, acme_tenant, caplog):
     caplog.set_level(logging.DEBUG)
     make_grant(acme_tenant, "view", "reveal", "rotate", group="team-acme")
-    client.force_login(make_user("alice", "team-acme"), backend="django.contrib.auth.backends.ModelBackend")
+    signed_in(make_user("alice", "team-acme"), client)
     device = make_device(acme_tenant)
     credential = make_credential(device)
     services.store_initial_value(

@@ -9,7 +9,7 @@ from portal.audit.models import AuditEvent
 from portal.vault import client as vault_client
 from portal.vault import services
 from portal.vault.client import SecretRef, VaultClient, VaultConflict, VaultForbidden, VaultUnavailable
-from tests.conftest import HTMX
+from tests.conftest import HTMX, signed_in
 from tests.factories import make_credential, make_device, make_grant, make_user
 from tests.integration.conftest import bao, bao_kv_get
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def engineer_client(client, acme_tenant):
     user = make_user("alice", "team-acme")
     make_grant(acme_tenant, "view", "reveal", "rotate", group="team-acme")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    signed_in(user, client)
     return client
 
 
@@ -111,7 +111,7 @@ def test_outsider_gets_404_on_reveal_and_rotate_and_each_attempt_is_audited(
     other = make_tenant("Globex", slug=f"globex-{acme_tenant.pk}", vault_namespace="globex", path_prefix="x")
     outsider = make_user("bruno", "team-globex")
     make_grant(other, "view", "reveal", "rotate", group="team-globex")
-    client.force_login(outsider, backend="django.contrib.auth.backends.ModelBackend")
+    signed_in(outsider, client)
     device_url = reverse("inventory:device_detail", args=[stored_credential.device.pk])
     assert client.get(device_url).status_code == 404
     assert (

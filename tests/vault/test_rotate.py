@@ -130,5 +130,5 @@ def test_outcome_audit_failure_says_the_rotation_happened(
     monkeypatch.setattr(Model, "save", fail_on_outcome)
     response = client_alice.post(url(credential_a), **HTMX)
     assert response.status_code == 503
-    assert "now version 2" in response.content.decode() and "Do not rotate again" in response.content.decode()
+    assert "now version 2" in response.content.decode() and "Do not repeat it" in response.content.decode()
     assert AuditEvent.objects.filter(action="vault.secret.rotate", outcome="attempt").count() == 1

@@ -1,0 +1,44 @@
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django_htmx.http import HttpResponseClientRedirect
+
+from portal.accounts import services
+from portal.accounts.backends import DirectoryUnavailable
+from portal.web.htmx import current_page, is_htmx
+
+
+def to_login(request: HttpRequest, message: str) -> HttpResponse:
+    """Send the browser to the sign-in page with a message, as a full page even from htmx."""
+    messages.warning(request, message)
+    if is_htmx(request):
+        # Come back to the page the engineer was on, not to the fragment URL htmx called.
+        return HttpResponseClientRedirect(redirect_to_login(current_page(request))["Location"])
+    return redirect_to_login(request.get_full_path())
+
+
+class DirectoryRecheckMiddleware:
+    """Every KEYDESK_DIRECTORY_RECHECK_SECONDS, re-read a signed-in user's account from LDAP, so a
+    removal from a group or a disabled account takes effect even in an open session."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.from_directory:
+            if services.directory_check_is_due(request):
+                try:
+                    services.recheck_directory(request)
+                except services.AccessRevoked as exc:
+                    return to_login(request, str(exc))
+                except DirectoryUnavailable as exc:
+                    # Fail closed: without the directory we cannot tell whether access still holds.
+                    logout(request)
+                    return to_login(
+                        request, f"{exc} Keydesk cannot confirm your access, so you were signed out."
+                    )
+        return self.get_response(request)

@@ -1,0 +1,80 @@
+"""Reveal, rotate and update need a recent password; the prompt appears in place and resumes."""
+
+import json
+import time
+
+import pytest
+from django.urls import reverse
+
+from portal.accounts.services import AUTHENTICATED_AT
+from portal.audit.models import AuditEvent
+from tests.conftest import HTMX, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def age_session(client, seconds: int) -> None:
+    session = client.session
+    session[AUTHENTICATED_AT] = time.time() - seconds
+    session.save()
+
+
+def test_stale_authentication_gets_the_password_prompt_not_the_value(
+    client_alice, credential_a, fake_vault, settings
+):
+    age_session(client_alice, settings.KEYDESK_STEP_UP_SECONDS + 1)
+    response = client_alice.post(reverse("vault:credential_reveal", args=[credential_a.pk]), **HTMX)
+    assert response.status_code == 401
+    body = response.content.decode()
+    assert 'data-testid="step-up"' in body and "initial-secret-A1" not in body
+    assert fake_vault.calls == []
+
+
+def test_ticket_and_reason_survive_the_prompt(client_alice, credential_a, settings):
+    age_session(client_alice, settings.KEYDESK_STEP_UP_SECONDS + 1)
+    response = client_alice.post(
+        reverse("vault:credential_rotate", args=[credential_a.pk]),
+        {"ticket": "SUP-1", "reason": "x" * 12},
+        **HTMX,
+    )
+    carry = response.context["carry_json"]
+    assert json.loads(carry) == {"ticket": "SUP-1", "reason": "x" * 12}
+
+
+def test_wrong_password_is_refused_and_audited(client_alice, credential_a, settings):
+    age_session(client_alice, settings.KEYDESK_STEP_UP_SECONDS + 1)
+    resume = reverse("vault:credential_reveal", args=[credential_a.pk])
+    response = client_alice.post(
+        reverse("accounts:step_up"), {"password": "wrong", "resume": resume, "method": "post"}, **HTMX
+    )
+    assert response.status_code == 401 and "not right" in response.content.decode()
+    assert AuditEvent.objects.filter(action="accounts.step_up", outcome="denied", actor_name="alice").exists()
+
+
+def test_right_password_resumes_the_action(alice, credential_a, settings):
+    alice.set_password("local-pass-for-test")  # a local account: the directory has another password
+    alice.save()
+    client_alice = signed_in(alice)
+    age_session(client_alice, settings.KEYDESK_STEP_UP_SECONDS + 1)
+    resume = reverse("vault:credential_reveal", args=[credential_a.pk])
+    response = client_alice.post(
+        reverse("accounts:step_up"),
+        {"password": "local-pass-for-test", "resume": resume, "method": "post", "carry": "{}"},
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert f'hx-post="{resume}"' in body and 'hx-trigger="load"' in body
+    assert client_alice.post(resume, **HTMX).status_code == 200
+
+
+@pytest.mark.parametrize("resume", ["https://evil.example/", "/devices/", "/admin/", "/nope/"])
+def test_only_sensitive_actions_can_be_resumed(client_alice, resume):
+    response = client_alice.post(
+        reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "post"}, **HTMX
+    )
+    assert response.status_code == 400
+
+
+def test_step_up_is_post_only(client_alice):
+    assert client_alice.get(reverse("accounts:step_up")).status_code == 405
