@@ -112,16 +112,18 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.audit.middleware.RequestContextMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "portal.web.middleware.VaryOnHtmxMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.web.middleware.HtmxAwareLoginRequiredMiddleware",
-    "portal.accounts.middleware.DirectoryRecheckMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Private by default: every view needs a signed-in user unless marked @public.
+    "portal.web.middleware.HtmxAwareLoginRequiredMiddleware",
+    # After authentication and messages: may end a session whose directory account changed.
+    "portal.accounts.middleware.DirectoryRecheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
-    "portal.web.middleware.VaryOnHtmxMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
