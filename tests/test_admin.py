@@ -72,3 +72,56 @@ def test_audit_events_are_read_only_in_the_admin(client_dave, alice):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_entitlement_list_filters_by_status_action_and_grantee(client_carol, tenant_a, tenant_b):
+    from django.utils import timezone
+
+    from tests.factories import make_grant
+
+    make_grant(tenant_a, "view", "reveal", group="team-a")
+    make_grant(tenant_b, "view", group="team-b", expires_at=timezone.now() - timezone.timedelta(days=1))
+    url = reverse("admin:entitlements_entitlement_changelist")
+    active = client_carol.get(url, {"status": "active"}).context["cl"].result_list
+    assert [grant.group.name for grant in active] == ["team-a"]
+    expired = client_carol.get(url, {"status": "expired"}).context["cl"].result_list
+    assert [grant.group.name for grant in expired] == ["team-b"]
+    revealers = client_carol.get(url, {"grants": "reveal"}).context["cl"].result_list
+    assert [grant.group.name for grant in revealers] == ["team-a"]
+    assert list(client_carol.get(url, {"grantee": "user"}).context["cl"].result_list) == []
+
+
+def test_bulk_revoke_expires_grants_now_and_audits_each(client_carol, tenant_a, alice, device_a):
+    from portal import access
+    from portal.entitlements.models import Entitlement
+
+    grants = list(Entitlement.objects.all())
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_changelist"),
+        {"action": "revoke_selected", "_selected_action": [grant.pk for grant in grants]},
+    )
+    assert response.status_code == 302
+    assert not access.can(alice, "view", device_a)
+    assert AuditEvent.objects.filter(action="entitlements.grant.revoke", actor_name="carol").count() == len(
+        grants
+    )
+    assert Entitlement.objects.count() == len(grants)  # revoked grants stay on record
+
+
+def test_grant_form_refuses_a_device_of_another_tenant(client_carol, tenant_a, device_b):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="team-x")
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_add"),
+        {"group": group.pk, "tenant": tenant_a.pk, "device": device_b.pk, "can_view": "on", "note": ""},
+    )
+    assert response.status_code == 200
+    assert "belongs to another tenant" in response.content.decode()
+
+
+def test_admins_can_create_a_group_to_grant_to(client_carol):
+    from django.contrib.auth.models import Group
+
+    response = client_carol.post(reverse("admin:auth_group_add"), {"name": "team-new"})
+    assert response.status_code == 302 and Group.objects.filter(name="team-new").exists()

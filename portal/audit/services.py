@@ -5,6 +5,7 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from portal.audit import context
@@ -66,7 +67,8 @@ def record(
 
     Raises AuditWriteFailed if the row cannot be written, so the caller's change fails with it.
     """
-    detail = dict(detail or {})
+    detail = _json_safe(dict(detail or {}))
+    before, after = _json_safe(before), _json_safe(after)
     leaked = FORBIDDEN_DETAIL_KEYS.intersection(key.lower() for key in detail)
     if leaked:
         raise ValueError(f"audit detail may not carry secret-looking keys: {sorted(leaked)}")
@@ -100,6 +102,13 @@ def record(
         raise AuditWriteFailed(f"the audit trail could not be written ({type(exc).__name__})") from exc
     transaction.on_commit(lambda: _emit_json_line(event))
     return event
+
+
+def _json_safe(value: Any) -> Any:
+    """Dates, decimals and UUIDs as the strings JSON can hold (DjangoJSONEncoder's forms)."""
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
 def _emit_json_line(event: AuditEvent) -> None:

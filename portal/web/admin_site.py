@@ -67,15 +67,21 @@ class PolicyModelAdmin(admin.ModelAdmin):
         return f"{self.model._meta.app_label}.{self.model._meta.model_name}.{verb}"
 
     def save_model(self, request: HttpRequest, obj: Model, form: Any, change: bool) -> None:
+        # The "before" is taken from the database; the event is written once the many-to-many
+        # fields are saved too (save_related), in the admin's transaction.
+        form._audit_before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         from portal.audit import services as audit
 
-        before = snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
-        super().save_model(request, obj, form, change)
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
         audit.record(
             request.user,
             self._action_name("update" if change else "create"),
             target=obj,
-            before=before,
+            before=getattr(form, "_audit_before", None),
             after=snapshot(obj),
         )
 
