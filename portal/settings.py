@@ -216,8 +216,8 @@ KEYDESK_AUDITOR_GROUP = env_str("KEYDESK_AUDITOR_GROUP", "keydesk-auditors")
 
 AUTHENTICATION_BACKENDS = [
     "portal.accounts.backends.KeydeskLDAPBackend",
-    # Local accounts (a break-glass superuser from createsuperuser); LDAP users have no local password.
-    "django.contrib.auth.backends.ModelBackend",
+    # Local break-glass accounts (createsuperuser); never for accounts that came from the directory.
+    "portal.accounts.backends.LocalAccountBackend",
 ]
 
 AUTH_LDAP_SERVER_URI = env_str("KEYDESK_LDAP_URI", "ldap://127.0.0.1:3389" if KEYDESK_DEV else None)

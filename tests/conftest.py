@@ -110,7 +110,7 @@ def admin(db):
 def signed_in(user, client: Client | None = None) -> Client:
     """A client with a fresh session for `user`, as right after typing the password."""
     client = client or Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="portal.accounts.backends.LocalAccountBackend")
     session = client.session
     session[AUTHENTICATED_AT] = session[DIRECTORY_CHECKED_AT] = time.time()
     session.save()

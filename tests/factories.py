@@ -52,3 +52,10 @@ def make_grant(
         **flags,
         **fields,
     )
+
+
+def make_engineer(username: str, *groups: str, **fields: Any) -> User:
+    """A member of the support-engineer group (grants only work for engineers), plus `groups`."""
+    from django.conf import settings
+
+    return make_user(username, settings.KEYDESK_ENGINEER_GROUP, *groups, **fields)

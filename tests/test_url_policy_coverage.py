@@ -56,7 +56,7 @@ def test_each_url_refuses_anonymous_and_unentitled_users(client, route, namespac
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"], url
     if mark[0] == "authenticated":
         return
-    client.force_login(make_user("nobody"), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(make_user("nobody"), backend="portal.accounts.backends.LocalAccountBackend")
     refused = method(url)
     assert refused.status_code == (404 if "<" in route else 403), url
 

@@ -118,9 +118,11 @@ def scope(user: Any, action: str, model: type[Model]) -> Q:
     if rule.grant_action:
         label = model._meta.label_lower
         if label == "inventory.tenant":
-            result |= Q(pk__in=active_grants(user, rule.grant_action).values("tenant_id"))
+            granted = Q(pk__in=active_grants(user, rule.grant_action).values("tenant_id"))
         else:
-            result |= _granted_devices(user, rule.grant_action, label)
+            granted = _granted_devices(user, rule.grant_action, label)
+        # Grants work only for support engineers: leaving the engineer group ends them all.
+        result |= granted & has_role(user, settings.KEYDESK_ENGINEER_GROUP)
     return result
 
 
@@ -145,9 +147,12 @@ def may(user: Any, action: str, model: type[Model]) -> bool:
         return False
     if user.is_superuser:
         return True
-    if rule.roles and user.groups.filter(name__in=rule.roles).exists():
+    groups = set(user.groups.values_list("name", flat=True))
+    if groups.intersection(rule.roles):
         return True
-    return bool(rule.grant_action) and active_grants(user, rule.grant_action).exists()
+    if not rule.grant_action or settings.KEYDESK_ENGINEER_GROUP not in groups:
+        return False
+    return active_grants(user, rule.grant_action).exists()
 
 
 def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:
@@ -180,3 +185,15 @@ def justification_required(user: Any, action: str, device: Model) -> bool:
         return True
     grants = covering_grants(user, action, device)
     return grants.exists() and not grants.filter(requires_justification=False).exists()
+
+
+def may_grant(user: Any, entitlement: Model) -> bool:
+    """Four eyes: an admin may manage grants, but not ones that give themselves (directly or
+    through one of their groups) anything; another admin must do that."""
+    if not may(user, "manage", type(entitlement)):
+        return False
+    if user.is_superuser:
+        return True
+    if entitlement.user_id == user.pk:
+        return False
+    return not (entitlement.group_id and user.groups.filter(pk=entitlement.group_id).exists())

@@ -1,13 +1,29 @@
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 
 from portal.accounts.models import User
 from portal.web.admin_site import PolicyModelAdmin
 
 
 @admin.register(User)
-class UserAdmin(PolicyModelAdmin, DjangoUserAdmin):
-    """Users are mirrored from the directory; the admin is for looking, and for deactivating."""
+class UserAdmin(PolicyModelAdmin):
+    """Directory accounts are mirrored at sign-in and managed in the directory, not here.
 
-    list_display = ("username", "display_name", "email", "is_staff", "is_active", "last_login")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Directory", {"fields": ("display_name",)}),)
+    No passwords can be set (a local password next to LDAP would let an admin sign in as anyone) and
+    no accounts created; an admin can only deactivate an account in Keydesk.
+    """
+
+    list_display = ("username", "display_name", "email", "directory_dn", "is_staff", "is_active", "last_login")
+    list_filter = ("is_active", "is_staff", "groups")
+    search_fields = ("username", "display_name", "email")
+    fields = ("username", "display_name", "email", "directory_dn", "groups", "is_active", "is_staff",
+              "is_superuser", "last_login", "date_joined")
+    readonly_fields = ("username", "display_name", "email", "directory_dn", "groups", "is_staff", "is_superuser",
+                       "last_login", "date_joined")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Deleting would orphan the audit trail's actor links; deactivate instead.
+        return False

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 import ldap
+from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 from django_auth_ldap.backend import LDAPBackend, ldap_error, populate_user
 
@@ -108,3 +109,13 @@ def _describe(error: Exception) -> str:
         # portal's service bind failing, which is a configuration problem.
         return "The portal's directory service account was refused by LDAP."
     return f"The directory (LDAP) answered with an error: {type(error).__name__}."
+
+
+class LocalAccountBackend(ModelBackend):
+    """Passwords kept in Keydesk's database, for break-glass accounts made with createsuperuser only.
+
+    An account that came from the directory never signs in with a local password, whoever set one.
+    """
+
+    def user_can_authenticate(self, user: User) -> bool:
+        return super().user_can_authenticate(user) and not user.directory_dn

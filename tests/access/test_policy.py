@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal import access
 from portal.audit.models import AuditEvent
 from portal.inventory.models import Credential, Device, Tag, Tenant
-from tests.factories import make_credential, make_device, make_grant, make_user
+from tests.factories import make_credential, make_device, make_engineer, make_grant, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_anonymous_sees_nothing(device_a):
 
 
 def test_inactive_user_sees_nothing_even_with_a_grant(tenant_a, device_a):
-    user = make_user("gone", is_active=False)
+    user = make_engineer("gone", is_active=False)
     make_grant(tenant_a, "view", "reveal", user=user)
     assert visible(user, "view") == set()
 
@@ -73,7 +73,7 @@ def test_credentials_follow_their_device(alice, credential_a, credential_b):
 
 def test_device_grant_covers_that_device_only(tenant_a, device_a):
     other = make_device(tenant_a, serial="A-0002")
-    user = make_user("visitor")
+    user = make_engineer("visitor")
     make_grant(tenant_a, "view", "reveal", user=user, device=device_a)
     assert visible(user, "reveal") == {"A-0001"}
     assert access.can(user, "view", device_a) and not access.can(user, "view", other)
@@ -82,7 +82,7 @@ def test_device_grant_covers_that_device_only(tenant_a, device_a):
 def test_site_grant_covers_devices_at_that_site(tenant_a, tenant_b, device_a):
     make_device(tenant_a, serial="A-0002", site="Zurich")
     make_device(tenant_b, serial="B-0009", site="Basel")  # same site name, other tenant
-    user = make_user("field")
+    user = make_engineer("field")
     make_grant(tenant_a, "view", user=user, site="Basel")
     assert visible(user, "view") == {"A-0001"}
 
@@ -91,19 +91,19 @@ def test_tag_grant_covers_tagged_devices_of_the_tenant(tenant_a, tenant_b):
     make_device(tenant_a, serial="A-0010", tags=["icu"])
     make_device(tenant_a, serial="A-0011")
     make_device(tenant_b, serial="B-0010", tags=["icu"])
-    user = make_user("icu-tech")
+    user = make_engineer("icu-tech")
     make_grant(tenant_a, "view", "reveal", user=user, tag=Tag.objects.get(name="icu"))
     assert visible(user, "reveal") == {"A-0010"}
 
 
 def test_expired_grant_gives_nothing(tenant_a, device_a):
-    user = make_user("late")
+    user = make_engineer("late")
     make_grant(tenant_a, "view", user=user, expires_at=timezone.now() - timedelta(seconds=1))
     assert visible(user, "view") == set()
 
 
 def test_grant_not_yet_valid_gives_nothing(tenant_a, device_a):
-    user = make_user("early")
+    user = make_engineer("early")
     make_grant(tenant_a, "view", user=user, starts_at=timezone.now() + timedelta(hours=1))
     assert visible(user, "view") == set()
 
@@ -134,3 +134,21 @@ def test_restricting_is_one_query_whatever_the_grants(django_assert_num_queries,
 def test_credential_factory_is_in_scope_of_its_tenant(alice, device_a):
     credential = make_credential(device_a, "registry-token")
     assert access.permitted_actions(alice, credential) == {"view", "reveal", "rotate"}
+
+
+def test_grants_work_only_for_members_of_the_engineer_group(tenant_a, device_a):
+    user = make_user("contractor", "team-a")
+    make_grant(tenant_a, "view", "reveal", group="team-a")
+    assert visible(user, "view") == set()
+    assert not access.may(user, "view", Device)
+
+
+def test_admins_cannot_grant_themselves(carol, tenant_a):
+    from portal.entitlements.models import Entitlement
+
+    to_herself = Entitlement(tenant=tenant_a, user=carol, can_reveal=True)
+    to_her_group = Entitlement(tenant=tenant_a, group=carol.groups.get(), can_reveal=True)
+    to_someone_else = Entitlement(tenant=tenant_a, user=make_user("zed"), can_reveal=True)
+    assert not access.may_grant(carol, to_herself)
+    assert not access.may_grant(carol, to_her_group)
+    assert access.may_grant(carol, to_someone_else)

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 from portal.audit.models import AuditEvent
 from portal.entitlements import as_code
 from portal.entitlements.models import Entitlement
-from tests.factories import make_device, make_grant, make_user
+from tests.factories import make_device, make_engineer, make_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def grants(tenant_a, tenant_b, device_a):
     make_grant(
         tenant_a,
         "update",
-        user=make_user("fiona"),
+        user=make_engineer("fiona"),
         device=device_a,
         expires_at=timezone.now().replace(microsecond=0) + timezone.timedelta(days=3),
     )
@@ -172,6 +172,9 @@ def test_structural_errors_are_explained(tenant_a, text, message):
 
 
 def test_applied_grants_work_in_the_policy(tenant_a, tmp_path):
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+
     from portal.inventory.models import Device
 
     device = make_device(tenant_a, serial="A-CODE")
@@ -189,6 +192,8 @@ def test_applied_grants_work_in_the_policy(tenant_a, tmp_path):
     from portal.accounts.models import User
 
     newcomer = User.objects.get(username="newcomer")
+    assert list(Device.objects.restrict(newcomer, "reveal")) == []  # not an engineer (yet)
+    newcomer.groups.add(Group.objects.get_or_create(name=settings.KEYDESK_ENGINEER_GROUP)[0])  # as at sign-in
     assert list(Device.objects.restrict(newcomer, "reveal")) == [device]
 
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from portal.vault import services
 from tests.conftest import HTMX, signed_in
-from tests.factories import make_credential, make_device, make_grant, make_user
+from tests.factories import make_credential, make_device, make_engineer, make_grant
 from tests.integration.conftest import bao_kv_get
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_values_never_reach_the_database_or_logs(client, acme_tenant, caplog):
     caplog.set_level(logging.DEBUG)
     make_grant(acme_tenant, "view", "reveal", "rotate", group="team-acme")
-    signed_in(make_user("alice", "team-acme"), client)
+    signed_in(make_engineer("alice", "team-acme"), client)
     device = make_device(acme_tenant)
     credential = make_credential(device)
     services.store_initial_value(

@@ -10,7 +10,7 @@ from portal.vault import client as vault_client
 from portal.vault import services
 from portal.vault.client import SecretRef, VaultClient, VaultConflict, VaultForbidden, VaultUnavailable
 from tests.conftest import HTMX, signed_in
-from tests.factories import make_credential, make_device, make_grant, make_user
+from tests.factories import make_credential, make_device, make_engineer, make_grant
 from tests.integration.conftest import bao, bao_kv_get
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def engineer_client(client, acme_tenant):
-    user = make_user("alice", "team-acme")
+    user = make_engineer("alice", "team-acme")
     make_grant(acme_tenant, "view", "reveal", "rotate", group="team-acme")
     signed_in(user, client)
     return client
@@ -109,7 +109,7 @@ def test_outsider_gets_404_on_reveal_and_rotate_and_each_attempt_is_audited(
     from tests.factories import make_tenant
 
     other = make_tenant("Globex", slug=f"globex-{acme_tenant.pk}", vault_namespace="globex", path_prefix="x")
-    outsider = make_user("bruno", "team-globex")
+    outsider = make_engineer("bruno", "team-globex")
     make_grant(other, "view", "reveal", "rotate", group="team-globex")
     signed_in(outsider, client)
     device_url = reverse("inventory:device_detail", args=[stored_credential.device.pk])

@@ -18,7 +18,7 @@ def test_anonymous_is_sent_to_login(client_anon):
 def test_user_without_entitlements_gets_403_and_it_is_audited(db, client):
     from tests.factories import make_user
 
-    client.force_login(make_user("erin"), backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(make_user("erin"), backend="portal.accounts.backends.LocalAccountBackend")
     response = client.get(URL)
     assert response.status_code == 403
     assert AuditEvent.objects.filter(action="access.denied", actor_name="erin", outcome="denied").exists()

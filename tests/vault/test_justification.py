@@ -6,14 +6,14 @@ from django.urls import reverse
 from portal.audit.models import AuditEvent
 from portal.vault import services
 from tests.conftest import HTMX, signed_in
-from tests.factories import make_grant, make_user
+from tests.factories import make_engineer, make_grant
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def careful(tenant_a):
-    user = make_user("gina")
+    user = make_engineer("gina")
     make_grant(tenant_a, "view", "reveal", "rotate", user=user, requires_justification=True)
     return signed_in(user)
 
@@ -54,14 +54,14 @@ def test_tenant_flag_demands_justification_even_on_plain_grants(client_alice, cr
 
 
 def test_a_plain_grant_alongside_a_strict_one_needs_no_justification(credential_a, tenant_a):
-    user = make_user("hal")
+    user = make_engineer("hal")
     make_grant(tenant_a, "view", "reveal", user=user, requires_justification=True)
     make_grant(tenant_a, "view", "reveal", user=user, device=credential_a.device)
     assert reveal(signed_in(user), credential_a).status_code == 200
 
 
 def test_service_refuses_without_justification_too(tenant_a, credential_a):
-    user = make_user("ivy")
+    user = make_engineer("ivy")
     make_grant(tenant_a, "view", "reveal", user=user, requires_justification=True)
     with pytest.raises(services.JustificationMissing):
         services.reveal_secret(user, credential_a)

@@ -4,7 +4,7 @@ from django.urls import reverse
 from portal.audit.models import AuditEvent
 from portal.vault import services
 from tests.conftest import HTMX, signed_in
-from tests.factories import make_grant, make_user
+from tests.factories import make_engineer, make_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ def url(credential) -> str:
 
 @pytest.fixture
 def field_engineer(tenant_a):
-    user = make_user("fiona")
+    user = make_engineer("fiona")
     make_grant(tenant_a, "view", "update", user=user)
     return user
 
