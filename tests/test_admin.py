@@ -125,3 +125,51 @@ def test_admins_can_create_a_group_to_grant_to(client_carol):
 
     response = client_carol.post(reverse("admin:auth_group_add"), {"name": "team-new"})
     assert response.status_code == 302 and Group.objects.filter(name="team-new").exists()
+
+
+def test_admin_cannot_grant_herself_reveal(client_carol, carol, tenant_a):
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_add"),
+        {"user": carol.pk, "tenant": tenant_a.pk, "can_view": "on", "can_reveal": "on", "note": ""},
+    )
+    assert response.status_code == 200
+    assert "another admin must do it" in response.content.decode()
+    from portal.entitlements.models import Entitlement
+
+    assert not Entitlement.objects.filter(user=carol).exists()
+
+
+def test_grant_without_grantee_gets_one_clear_message(client_carol, tenant_a):
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_add"), {"tenant": tenant_a.pk, "can_view": "on", "note": ""}
+    )
+    body = response.content.decode()
+    assert body.count("Grant to exactly one of a group or a user.") == 1
+    assert "Constraint" not in body
+
+
+def test_user_admin_sets_no_passwords_and_saves_with_an_audit(client_carol, alice):
+    password_before = alice.password
+    attempt = client_carol.post(
+        f"/admin/accounts/user/{alice.pk}/password/",
+        {"password1": "Takeover-123!x", "password2": "Takeover-123!x"},
+        follow=True,
+    )
+    assert 'name="password1"' not in attempt.content.decode()
+    alice.refresh_from_db()
+    assert alice.password == password_before
+    response = client_carol.post(reverse("admin:accounts_user_change", args=[alice.pk]), {"is_active": ""})
+    assert response.status_code == 302
+    alice.refresh_from_db()
+    assert not alice.is_active
+    event = AuditEvent.objects.get(action="accounts.user.update")
+    assert (event.before["is_active"], event.after["is_active"]) == (True, False)
+
+
+def test_directory_accounts_never_sign_in_with_a_local_password(alice):
+    from django.contrib.auth import authenticate
+
+    alice.directory_dn = "uid=alice,ou=people,dc=example,dc=org"
+    alice.set_password("set-by-an-admin")
+    alice.save()
+    assert authenticate(username="alice", password="set-by-an-admin") is None

@@ -13,13 +13,40 @@ class UserAdmin(PolicyModelAdmin):
     no accounts created; an admin can only deactivate an account in Keydesk.
     """
 
-    list_display = ("username", "display_name", "email", "directory_dn", "is_staff", "is_active", "last_login")
+    list_display = (
+        "username",
+        "display_name",
+        "email",
+        "directory_dn",
+        "is_staff",
+        "is_active",
+        "last_login",
+    )
     list_filter = ("is_active", "is_staff", "groups")
     search_fields = ("username", "display_name", "email")
-    fields = ("username", "display_name", "email", "directory_dn", "groups", "is_active", "is_staff",
-              "is_superuser", "last_login", "date_joined")
-    readonly_fields = ("username", "display_name", "email", "directory_dn", "groups", "is_staff", "is_superuser",
-                       "last_login", "date_joined")
+    fields = (
+        "username",
+        "display_name",
+        "email",
+        "directory_dn",
+        "groups",
+        "is_active",
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    )
+    readonly_fields = (
+        "username",
+        "display_name",
+        "email",
+        "directory_dn",
+        "groups",
+        "is_staff",
+        "is_superuser",
+        "last_login",
+        "date_joined",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

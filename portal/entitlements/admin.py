@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from portal import access
 from portal.access.policy import DEVICE_ACTIONS
 from portal.audit import services as audit
 from portal.entitlements.models import Entitlement
@@ -102,6 +104,23 @@ class EntitlementAdmin(PolicyModelAdmin):
         ("When", {"fields": ("starts_at", "expires_at")}),
         (None, {"fields": ("note",)}),
     )
+
+    def get_form(self, request: HttpRequest, obj: Entitlement | None = None, change: bool = False, **kwargs):  # noqa: ANN003, ANN201
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+
+        class FourEyesForm(form_class):
+            def clean(self) -> dict:
+                cleaned = super().clean()
+                if not access.may_grant(request.user, self.instance_with(cleaned)):
+                    raise ValidationError(
+                        "You cannot grant access to yourself or to a group you are in; another admin must do it."
+                    )
+                return cleaned
+
+            def instance_with(self, cleaned: dict) -> Entitlement:
+                return Entitlement(user=cleaned.get("user"), group=cleaned.get("group"))
+
+        return FourEyesForm
 
     @admin.display(description="actions")
     def actions_label(self, obj: Entitlement) -> str:

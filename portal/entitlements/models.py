@@ -60,6 +60,7 @@ class Entitlement(models.Model):
                     Q(group__isnull=False, user__isnull=True) | Q(group__isnull=True, user__isnull=False)
                 ),
                 name="entitlement_exactly_one_grantee",
+                violation_error_message="Grant to exactly one of a group or a user.",
             ),
         ]
 
@@ -91,8 +92,6 @@ class Entitlement(models.Model):
         return [name for name, granted in flags.items() if granted]
 
     def clean(self) -> None:
-        if bool(self.group_id) == bool(self.user_id):
-            raise ValidationError("Grant to exactly one of a group or a user.")
         narrowings = sum([bool(self.device_id), bool(self.site), bool(self.tag_id)])
         if narrowings > 1:
             raise ValidationError("Scope to a device, a site or a tag — at most one of them.")
