@@ -7,6 +7,8 @@ timeout = 30
 graceful_timeout = 20
 # The app builds its Vault and LDAP connections lazily in each worker; nothing is shared across fork.
 preload_app = False
+# No shared control socket in $HOME: several instances may run on one host.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 # Request lines only (no bodies, no cookies); secrets never travel in URLs.

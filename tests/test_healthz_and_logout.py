@@ -30,3 +30,34 @@ def test_home_sends_signed_in_users_to_their_devices(client_alice):
 
 def test_responses_carry_a_request_id(client_alice):
     assert len(client_alice.get(reverse("home"))["X-Request-ID"]) == 36
+
+
+def test_auditors_land_on_the_audit_trail(client_dave):
+    response = client_dave.get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("audit:event_list")
+
+
+def test_someone_in_no_keydesk_group_is_told_what_to_ask_for(db, client):
+    from tests.conftest import signed_in
+    from tests.factories import make_user
+
+    body = signed_in(make_user("erin", "marketing"), client).get(reverse("home")).content.decode()
+    assert "not in any Keydesk group" in body and "keydesk-engineers" in body and "marketing" in body
+
+
+def test_the_admin_says_no_to_engineers_instead_of_looping(client_alice):
+    response = client_alice.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) <= 1
+
+
+def test_non_auditors_are_told_the_trail_is_for_auditors(client_alice):
+    response = client_alice.get(reverse("audit:event_list"))
+    assert response.status_code == 403 and "auditor group" in response.content.decode()
+
+
+def test_sign_in_never_lands_on_a_post_only_action(client_alice, credential_a):
+    response = client_alice.get(
+        reverse("accounts:login"), {"next": f"/credentials/{credential_a.pk}/reveal/"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("home")

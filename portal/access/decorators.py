@@ -35,15 +35,25 @@ def requires(action: str, model: type[Model]) -> Callable[[View], View]:
                     raise Http404(f"No {model._meta.verbose_name} found.")
             elif not may(request.user, action, model):
                 record_denial(request.user, action, model, status=403, path=request.path)
-                raise PermissionDenied(
-                    f"You have no entitlement to {action} {model._meta.verbose_name_plural}."
-                )
+                raise PermissionDenied(_refusal(action, model))
             return view(request, *args, **kwargs)
 
         wrapped.access_mark = ("requires", action, model._meta.label_lower)
         return wrapped
 
     return decorator
+
+
+def _refusal(action: str, model: type[Model]) -> str:
+    """A message that tells the person what they lack and who can help."""
+    if action == "audit":
+        return "The audit trail is for auditors: ask to be added to the Keydesk auditor group."
+    if action == "manage":
+        return "This is for Keydesk admins."
+    return (
+        f"You have no entitlement to {action} {model._meta.verbose_name_plural}. Ask a Keydesk admin for a grant "
+        "on your team's tenant."
+    )
 
 
 def authenticated(view: View) -> View:

@@ -13,13 +13,17 @@ from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
 from portal.accounts.decorators import step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
+from portal.audit.models import AuditEvent
+from portal.inventory.models import Device
 
 
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    safe = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    )
+    # Sensitive actions are POST-only fragments: after sign-in, land on a page instead.
+    if safe and not _resumable(target.split("?")[0]):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -62,7 +66,21 @@ def logout(request: HttpRequest) -> HttpResponse:
 
 @access.authenticated
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect(settings.LOGIN_REDIRECT_URL)
+    """Each role's landing page: devices for engineers and admins, the trail for auditors."""
+    if access.may(request.user, "view", Device):
+        return redirect("inventory:device_list")
+    if access.may(request.user, "audit", AuditEvent):
+        return redirect("audit:event_list")
+    groups = sorted(request.user.groups.values_list("name", flat=True))
+    return render(request, "accounts/no_access.html", {"groups": groups, "roles": _role_groups()})
+
+
+def _role_groups() -> dict[str, str]:
+    return {
+        "engineer": settings.KEYDESK_ENGINEER_GROUP,
+        "admin": settings.KEYDESK_ADMIN_GROUP,
+        "auditor": settings.KEYDESK_AUDITOR_GROUP,
+    }
 
 
 def _resumable(path: str) -> bool:

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +30,9 @@ class KeydeskAdminSite(admin.AdminSite):
         )
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.user.is_authenticated:
+            # Signed in but neither admin nor auditor: say so (sending them to sign in again would loop).
+            raise PermissionDenied("The admin pages are for Keydesk admins and auditors.")
         # One sign-in page for everyone: the portal's, which handles directory errors and audits.
         return redirect_to_login(request.GET.get("next", request.get_full_path()))
 

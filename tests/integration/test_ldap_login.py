@@ -20,7 +20,7 @@ def login(client, username: str, password: str):
 
 def test_engineer_logs_in_and_is_mirrored_with_groups(client):
     response = login(client, "alice", "alice-pass")
-    assert response.status_code == 302 and response["Location"] == reverse("inventory:device_list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
     alice = User.objects.get(username="alice")
     assert set(alice.groups.values_list("name", flat=True)) == {settings.KEYDESK_ENGINEER_GROUP, "team-acme"}
     assert (alice.display_name, alice.email, alice.is_staff) == ("Alice Martin", "alice@example.org", False)
@@ -91,4 +91,4 @@ def test_next_parameter_cannot_redirect_off_site(client):
     response = client.post(
         LOGIN + "?next=https://evil.example/", {"username": "alice", "password": "alice-pass"}
     )
-    assert response.status_code == 302 and response["Location"] == reverse("inventory:device_list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
