@@ -86,6 +86,7 @@ SECRET_KEY = env_secret(
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "portal.web.views.csrf_failure"
 
 INSTALLED_APPS = [
     "portal.web.admin_config.KeydeskAdminConfig",

@@ -4,6 +4,7 @@ Reveal: read, then commit the audit event, and only then hand the value back (fa
 Rotate: commit an `attempt` event, write with check-and-set, then record the outcome.
 """
 
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ from portal.inventory.models import Credential
 from portal.vault import client
 from portal.vault.client import SecretRef, VaultError, VaultNotFound
 
+# Field names whose values are masked until "Show" (the rotating field always is); others, such as a
+# username, are shown as they are.
+SECRET_FIELD_NAME = re.compile(r"pass|secret|token|key|pin|private|cert|credential", re.IGNORECASE)
 # Symbols that survive shells, YAML, INI files and URLs without quoting.
 SAFE_SYMBOLS = "!#%+-.:=@^_~"
 CHARSETS = {
@@ -64,9 +68,9 @@ class RotationNotRecorded(AuditWriteFailed):
 
 @dataclass(frozen=True)
 class RevealedSecret:
-    """What the reveal fragment shows. `fields` are secret values: never log or store them."""
+    """What the reveal fragment shows: (name, value, masked) per field. Never log or store them."""
 
-    fields: list[tuple[str, str]] = field(repr=False)
+    fields: list[tuple[str, str, bool]] = field(repr=False)
     version: int
     created_time: str
 
@@ -143,7 +147,10 @@ def reveal_secret(
             detail={"path": str(ref), "fields": sorted(secret.data)},
         )
     return RevealedSecret(
-        fields=[(key, str(value)) for key, value in sorted(secret.data.items())],
+        fields=[
+            (key, str(value), key == credential.rotate_field or bool(SECRET_FIELD_NAME.search(key)))
+            for key, value in sorted(secret.data.items())
+        ],
         version=secret.version,
         created_time=secret.created_time,
     )
@@ -171,8 +178,14 @@ def _write_new_value(
     try:
         current = vault.read(ref)
         version_before, data = current.version, dict(current.data)
-    except VaultNotFound:
-        # Nothing stored yet: the first write creates it (cas=0 fails if someone else did first).
+    except VaultNotFound as exc:
+        if action == "rotate":
+            # A rotation replaces one field of an existing secret; inventing the rest would leave a
+            # half-made secret. Store a first value with "Set new value" (update) instead.
+            missing = VaultNotFound(f"{exc.message} Nothing to rotate: store its first value with “Set new value”.")
+            _record_failure(actor, event, credential, missing, **context)
+            raise missing from None
+        # Nothing stored yet: an update creates it (cas=0 fails if someone else did first).
         version_before, data = 0, {}
     except VaultError as exc:
         _record_failure(actor, event, credential, exc, **context)

@@ -17,6 +17,14 @@ class BaseTable(tables.Table):
         if self.order_by:
             self.order_by = self.order_by  # re-apply with the tie-breaker now in place
 
+    # ?per_page= is honoured up to this many rows, so one request cannot ask for the whole table.
+    max_per_page = 200
+
+    def paginate(self, *args: Any, per_page: int | None = None, **kwargs: Any) -> None:
+        if per_page is not None:
+            per_page = max(1, min(per_page, self.max_per_page))
+        super().paginate(*args, per_page=per_page, **kwargs)
+
     class Meta:
         template_name = "includes/_table.html"
         attrs = {"class": "table"}

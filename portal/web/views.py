@@ -42,3 +42,13 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    return _error_page(
+        request,
+        403,
+        "Please reload the page",
+        "Your session changed since this page was loaded (for example, you signed in again in another tab), "
+        "so Keydesk refused the request to keep it safe. Reload the page and try again.",
+    )

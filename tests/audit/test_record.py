@@ -79,3 +79,10 @@ def test_audit_page_query_count_is_fixed(client_dave, alice, django_assert_max_n
         audit.record(alice, "accounts.login", message=str(number))
     with django_assert_max_num_queries(10):
         assert client_dave.get(URL).status_code == 200
+
+
+def test_per_page_is_capped(client_dave, alice):
+    for number in range(210):
+        audit.record(alice, "accounts.login", message=str(number))
+    table = client_dave.get(URL, {"per_page": 999999}).context["table"]
+    assert len(table.page.object_list) == 200

@@ -93,3 +93,21 @@ def test_deleted_secret_is_410_with_a_message(client_alice, credential_a, fake_v
 def test_reveal_is_one_vault_call(client_alice, credential_a, fake_vault):
     client_alice.post(url(credential_a), **HTMX)
     assert [operation for operation, _ in fake_vault.calls] == ["read"]
+
+
+def test_the_secret_field_is_masked_and_the_username_is_not(client_alice, credential_a):
+    body = client_alice.post(url(credential_a), **HTMX).content.decode()
+    assert 'type="password" readonly value="initial-secret-A1"' in body
+    assert 'type="text" readonly value="svc-a"' in body
+
+
+def test_csrf_failure_says_to_reload(credential_a, alice):
+    from django.test import Client
+
+    from tests.conftest import signed_in
+
+    client = signed_in(alice, Client(enforce_csrf_checks=True))
+    response = client.post(url(credential_a), **HTMX)
+    assert response.status_code == 403
+    assert "Reload the page" in response.content.decode()
+    assert "DEBUG" not in response.content.decode()

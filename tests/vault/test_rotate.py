@@ -132,3 +132,13 @@ def test_outcome_audit_failure_says_the_rotation_happened(
     assert response.status_code == 503
     assert "now version 2" in response.content.decode() and "Do not repeat it" in response.content.decode()
     assert AuditEvent.objects.filter(action="vault.secret.rotate", outcome="attempt").count() == 1
+
+
+def test_rotating_a_secret_missing_from_vault_creates_nothing(client_alice, device_a, fake_vault):
+    from tests.factories import make_credential
+
+    missing = make_credential(device_a, "never-stored")
+    response = client_alice.post(url(missing), **HTMX)
+    assert response.status_code == 404
+    assert "Nothing to rotate" in response.content.decode()
+    assert str(services.secret_ref(missing)) not in fake_vault.secrets
