@@ -5,7 +5,7 @@ from portal.web.tables import BaseTable
 
 
 class AuditEventTable(BaseTable):
-    time = tables.DateTimeColumn(format="Y-m-d H:i:s")
+    time = tables.DateTimeColumn(format="Y-m-d H:i:s", linkify=("audit:event_detail", {"pk": tables.A("pk")}))
     actor_name = tables.Column(verbose_name="Actor")
     device_name = tables.Column(verbose_name="Device")
     credential_name = tables.Column(verbose_name="Credential")

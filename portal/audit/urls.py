@@ -6,4 +6,5 @@ app_name = "audit"
 
 urlpatterns = [
     path("audit/", views.event_list, name="event_list"),
+    path("audit/<int:pk>/", views.event_detail, name="event_detail"),
 ]

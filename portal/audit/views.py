@@ -21,3 +21,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if is_htmx(request):
         template += "#results"
     return render(request, template, {"table": table, "filter": filterset})
+
+
+@access.requires("audit", AuditEvent)
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = access.get_for_user_or_404(request.user, "audit", AuditEvent, pk=pk)
+    return render(request, "audit/event_detail.html", {"event": event})

@@ -86,3 +86,21 @@ def test_per_page_is_capped(client_dave, alice):
         audit.record(alice, "accounts.login", message=str(number))
     table = client_dave.get(URL, {"per_page": 999999}).context["table"]
     assert len(table.page.object_list) == 200
+
+
+def test_event_detail_shows_the_request_ids(client_dave, alice, credential_a):
+    event = audit.record(alice, "vault.secret.read", target=credential_a, vault_request_id="bao-req-123")
+    response = client_dave.get(reverse("audit:event_detail", args=[event.pk]))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "bao-req-123" in body and str(event.request_id) in body and "A-0001" in body
+
+
+def test_event_detail_is_for_auditors_only(client_alice, alice):
+    event = audit.record(alice, "accounts.login")
+    assert client_alice.get(reverse("audit:event_detail", args=[event.pk])).status_code == 404
+
+
+def test_bad_outcome_filter_is_reported(client_dave):
+    body = client_dave.get(URL, {"outcome": "bogus"}).content.decode()
+    assert "Select a valid choice" in body
