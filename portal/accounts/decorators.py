@@ -17,12 +17,36 @@ from portal.accounts.middleware import to_login
 CARRIED_FIELDS = ("ticket", "reason", "expected_version")
 
 
-def step_up_form(request: HttpRequest, error: str = "", status: int = 401) -> HttpResponse:
-    carry = {name: request.POST.get(name, "") for name in CARRIED_FIELDS if request.POST.get(name)}
+def carried_fields(raw: str) -> str:
+    """The carried fields as JSON, keeping only known names with short text values."""
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return "{}"
+    if not isinstance(data, dict):
+        return "{}"
+    kept = {k: v for k, v in data.items() if k in CARRIED_FIELDS and isinstance(v, str) and len(v) <= 1000}
+    return json.dumps(kept)
+
+
+def step_up_form(
+    request: HttpRequest,
+    error: str = "",
+    status: int = 401,
+    *,
+    resume: str | None = None,
+    method: str | None = None,
+    carry_json: str | None = None,
+) -> HttpResponse:
+    """The password prompt, shown in place of the action. By default it resumes this request."""
+    if carry_json is None:
+        carry_json = json.dumps(
+            {name: request.POST[name] for name in CARRIED_FIELDS if request.POST.get(name)}
+        )
     context = {
-        "resume": request.path,
-        "method": request.method.lower(),
-        "carry_json": json.dumps(carry),
+        "resume": resume or request.path,
+        "method": method or request.method.lower(),
+        "carry_json": carried_fields(carry_json),
         "error": error,
     }
     response = render(request, "accounts/_step_up.html", context, status=status)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import access
 from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
-from portal.accounts.decorators import step_up_form
+from portal.accounts.decorators import carried_fields, step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
 from portal.audit.models import AuditEvent
 from portal.inventory.models import Device
@@ -108,16 +108,14 @@ def step_up(request: HttpRequest) -> HttpResponse:
         return render(
             request, "errors/_message.html", {"message": f"{exc} Try again in a minute."}, status=503
         )
+    resume, method = form.cleaned_data["resume"], form.cleaned_data["method"]
+    carry_json = carried_fields(request.POST.get("carry", ""))
     if not confirmed:
-        return step_up_form(request, error="That password is not right.")
+        return step_up_form(
+            request, error="That password is not right.", resume=resume, method=method, carry_json=carry_json
+        )
     response = render(
-        request,
-        "accounts/_step_up_done.html",
-        {
-            "resume": form.cleaned_data["resume"],
-            "method": form.cleaned_data["method"],
-            "carry_json": request.POST.get("carry", "{}"),
-        },
+        request, "accounts/_step_up_done.html", {"resume": resume, "method": method, "carry_json": carry_json}
     )
     response["Cache-Control"] = "no-store"
     return response

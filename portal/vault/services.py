@@ -182,7 +182,9 @@ def _write_new_value(
         if action == "rotate":
             # A rotation replaces one field of an existing secret; inventing the rest would leave a
             # half-made secret. Store a first value with "Set new value" (update) instead.
-            missing = VaultNotFound(f"{exc.message} Nothing to rotate: store its first value with “Set new value”.")
+            missing = VaultNotFound(
+                f"{exc.message} Nothing to rotate: store its first value with “Set new value”."
+            )
             _record_failure(actor, event, credential, missing, **context)
             raise missing from None
         # Nothing stored yet: an update creates it (cas=0 fails if someone else did first).

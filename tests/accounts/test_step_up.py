@@ -78,3 +78,19 @@ def test_only_sensitive_actions_can_be_resumed(client_alice, resume):
 
 def test_step_up_is_post_only(client_alice):
     assert client_alice.get(reverse("accounts:step_up")).status_code == 405
+
+
+def test_a_wrong_password_keeps_the_action_to_resume(client_alice, credential_a, settings):
+    resume = reverse("vault:credential_rotate", args=[credential_a.pk])
+    response = client_alice.post(
+        reverse("accounts:step_up"),
+        {
+            "password": "wrong",
+            "resume": resume,
+            "method": "post",
+            "carry": '{"ticket": "SUP-1", "evil": "x"}',
+        },
+        **HTMX,
+    )
+    assert response.context["resume"] == resume
+    assert json.loads(response.context["carry_json"]) == {"ticket": "SUP-1"}

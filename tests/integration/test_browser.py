@@ -70,3 +70,50 @@ def test_engineer_reveals_and_rotates_then_auditor_sees_both(page: Page, live_se
     expect(results).to_contain_text("vault.secret.rotate")
     expect(results).to_contain_text("v1 → v2")
     assert stored not in page.content() and rotated["data"]["password"] not in page.content()
+
+
+def test_step_up_and_justification_keep_the_engineers_place(page: Page, live_server, acme_tenant):
+    """An old sign-in asks for the password in place, then the reveal goes on by itself; the tenant
+    demands a ticket and a reason, which the auditor later sees on the event."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portal.accounts.services import AUTHENTICATED_AT
+    from portal.audit.models import AuditEvent
+
+    acme_tenant.requires_justification = True
+    acme_tenant.save()
+    make_grant(acme_tenant, "view", "reveal", group="team-acme")
+    device = make_device(acme_tenant, serial=f"{acme_tenant.path_prefix.upper()}-GW", name="Edge gateway")
+    credential = make_credential(device, "service-account")
+    services.store_initial_value(
+        credential, {"username": "svc-gw", "password": services.generate_value(credential)}
+    )
+    ref = services.secret_ref(credential)
+    stored = bao_kv_get(ref.namespace, ref.mount, ref.path)["data"]["password"]
+
+    sign_in(page, live_server.url, "alice", "alice-pass")
+    page.goto(live_server.url + device.get_absolute_url())
+    session_key = next(c["value"] for c in page.context.cookies() if c["name"] == "sessionid")
+    session = SessionStore(session_key=session_key)
+    session[AUTHENTICATED_AT] = time.time() - 3600  # signed in an hour ago
+    session.save()
+
+    page.get_by_test_id("reveal-service-account").click()
+    expect(page.get_by_test_id("step-up")).to_be_visible()
+    page.locator("#step-up-password").fill("wrong-password")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("step-up")).to_contain_text("not right")
+    page.locator("#step-up-password").fill("alice-pass")
+    page.get_by_role("button", name="Continue").click()
+
+    # Resumed by itself: now the tenant's justification prompt, in the same card.
+    expect(page.get_by_test_id("justification-service-account")).to_be_visible()
+    page.get_by_test_id("ticket-service-account").fill("INC0012345")
+    page.get_by_test_id("reason-service-account").fill("Gateway lost its cloud connection")
+    page.get_by_role("button", name="Reveal").last.click()
+    expect(page.get_by_test_id("value-password")).to_have_value(stored)
+    event = AuditEvent.objects.get(action="vault.secret.read")
+    assert (event.ticket, event.justification) == ("INC0012345", "Gateway lost its cloud connection")
+    assert AuditEvent.objects.filter(action="accounts.step_up", outcome="denied").count() == 1
