@@ -77,3 +77,22 @@ def test_every_named_view_is_exercised_by_a_test_module():
 
 def test_reverse_names_resolve():
     assert reverse("inventory:device_list") == "/devices/"
+
+
+def _admin_urls() -> list[str]:
+    from django.contrib import admin
+
+    urls = [reverse("admin:index")]
+    for model in admin.site._registry:
+        prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        urls += [reverse(f"{prefix}_changelist"), reverse(f"{prefix}_add")]
+        urls += [reverse(f"{prefix}_{view}", args=[1]) for view in ("change", "delete", "history")]
+    return urls
+
+
+@pytest.mark.parametrize("url", _admin_urls())
+def test_admin_refuses_anonymous_and_unentitled_users(client, url):
+    anonymous = client.get(url, follow=True)
+    assert anonymous.redirect_chain and "/accounts/login/" in anonymous.redirect_chain[-1][0], url
+    client.force_login(make_user("nobody"), backend="portal.accounts.backends.LocalAccountBackend")
+    assert client.get(url, follow=True).status_code == 403, url

@@ -28,11 +28,19 @@ def _error(request: HttpRequest, credential: Credential, message: str, status: i
     return _fragment(request, "vault/_error.html", {"credential": credential, "message": message}, status)
 
 
-def _justification_prompt(request: HttpRequest, credential: Credential, form: JustificationForm, action: str):
-    """Ask for ticket and reason in place; field errors only once the engineer has tried."""
+def _justification(
+    request: HttpRequest, credential: Credential, action: str
+) -> tuple[dict[str, str], HttpResponse | None]:
+    """The ticket and reason for `action`, or the in-place prompt asking for them (400).
+
+    Field errors show only once the engineer has tried."""
+    required = access.justification_required(request.user, action, credential.device)
+    form = JustificationForm(request.POST, required=required)
+    if form.is_valid():
+        return {"justification": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}, None
     tried = any(request.POST.get(name) for name in ("ticket", "reason"))
     context = {"credential": credential, "form": form, "action": action, "show_errors": tried}
-    return _fragment(request, "vault/_justification.html", context, status=400)
+    return {}, _fragment(request, "vault/_justification.html", context, status=400)
 
 
 def _failure(request: HttpRequest, credential: Credential, exc: Exception) -> HttpResponse:
@@ -55,17 +63,11 @@ FAILURES = (VaultError, AuditWriteFailed, services.JustificationMissing)
 @sensitive_variables("revealed")
 def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "reveal", Credential, pk=pk)
-    required = access.justification_required(request.user, "reveal", credential.device)
-    form = JustificationForm(request.POST, required=required)
-    if not form.is_valid():
-        return _justification_prompt(request, credential, form, "reveal")
+    why, prompt = _justification(request, credential, "reveal")
+    if prompt:
+        return prompt
     try:
-        revealed = services.reveal_secret(
-            request.user,
-            credential,
-            justification=form.cleaned_data["reason"],
-            ticket=form.cleaned_data["ticket"],
-        )
+        revealed = services.reveal_secret(request.user, credential, **why)
     except FAILURES as exc:
         return _failure(request, credential, exc)
     # The one response that carries a secret: no browser, proxy or CDN may keep it.
@@ -77,17 +79,11 @@ def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
 @step_up_required
 def credential_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "rotate", Credential, pk=pk)
-    required = access.justification_required(request.user, "rotate", credential.device)
-    form = JustificationForm(request.POST, required=required)
-    if not form.is_valid():
-        return _justification_prompt(request, credential, form, "rotate")
+    why, prompt = _justification(request, credential, "rotate")
+    if prompt:
+        return prompt
     try:
-        rotation = services.rotate_secret(
-            request.user,
-            credential,
-            justification=form.cleaned_data["reason"],
-            ticket=form.cleaned_data["ticket"],
-        )
+        rotation = services.rotate_secret(request.user, credential, **why)
     except FAILURES as exc:
         return _failure(request, credential, exc)
     context = {"credential": credential, "rotation": rotation, "verb": "Rotated"}
