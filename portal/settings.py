@@ -282,7 +282,11 @@ VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5)
 if not KEYDESK_DEV and not (VAULT_ROLE_ID and VAULT_SECRET_ID):
     raise ImproperlyConfigured("VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms) are required")
 
-# --- audit -------------------------------------------------------------------------------------
+# --- audit ---------------------------------------------------------------------------------------
+
+# The Transit key (in the root namespace) that signs audit-chain checkpoints.
+KEYDESK_AUDIT_TRANSIT_MOUNT = env_str("KEYDESK_AUDIT_TRANSIT_MOUNT", "transit")
+KEYDESK_AUDIT_TRANSIT_KEY = env_str("KEYDESK_AUDIT_TRANSIT_KEY", "keydesk-audit")
 
 # Every audit event is also written as one JSON line to this logger (point it at your SIEM).
 KEYDESK_AUDIT_LOGGER = env_str("KEYDESK_AUDIT_LOGGER", "keydesk.audit")

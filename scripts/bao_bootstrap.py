@@ -108,6 +108,22 @@ def ensure_kv2(c: hvac.Client, mount: str, where: str) -> None:
     log(f"{where}: enabled KV v2 mount {mount}/")
 
 
+TRANSIT_MOUNT = "transit"
+AUDIT_KEY = "keydesk-audit"
+
+
+def ensure_transit_key(root: hvac.Client) -> None:
+    """A Transit mount with a non-exportable ed25519 key for signing audit checkpoints."""
+    mounts = root.sys.list_mounted_secrets_engines()["data"]
+    if f"{TRANSIT_MOUNT}/" not in mounts:
+        root.sys.enable_secrets_engine("transit", path=TRANSIT_MOUNT, description="Keydesk audit checkpoints")
+    try:
+        root.secrets.transit.read_key(AUDIT_KEY, mount_point=TRANSIT_MOUNT)
+    except hvac.exceptions.InvalidPath:
+        root.secrets.transit.create_key(AUDIT_KEY, key_type="ed25519", exportable=False, mount_point=TRANSIT_MOUNT)
+    log(f"root namespace: Transit key {TRANSIT_MOUNT}/{AUDIT_KEY} for audit checkpoints")
+
+
 def policy_hcl(mounts: list[str], namespaces: list[str]) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
@@ -126,6 +142,14 @@ def policy_hcl(mounts: list[str], namespaces: list[str]) -> str:
                 "",
             ]
     lines += [
+        "# Signing audit-trail checkpoints with a Transit key the portal can use but never export.",
+        f'path "{TRANSIT_MOUNT}/sign/{AUDIT_KEY}" {{',
+        '  capabilities = ["update"]',
+        "}",
+        f'path "{TRANSIT_MOUNT}/verify/{AUDIT_KEY}" {{',
+        '  capabilities = ["update"]',
+        "}",
+        "",
         "# The token's own housekeeping (the default policy is not attached).",
         'path "auth/token/lookup-self" {',
         '  capabilities = ["read"]',
@@ -382,6 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         for mount in mounts + [OTHER_MOUNT]:
             ensure_kv2(c, mount, where)
 
+    ensure_transit_key(root)
     root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, namespaces))
     log(f"wrote policy {args.policy} in the root namespace")
     role_id, secret_id = ensure_approle(root, args.role, args.policy, out_dir)

@@ -12,12 +12,25 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from portal.accounts.services import AUTHENTICATED_AT, DIRECTORY_CHECKED_AT
 from portal.vault import client as vault_client
 from tests.factories import make_credential, make_device, make_grant, make_tenant, make_user
 from tests.fakes import FakeVaultClient
+
+
+def _let_the_test_runner_empty_audit_tables(sender, connection, **kwargs) -> None:
+    """The append-only trigger refuses TRUNCATE unless the session sets keydesk.audit_maintenance.
+    pytest-django empties all tables between transactional tests, so every test session sets it;
+    the trigger's own tests clear it again."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET keydesk.audit_maintenance = 'truncate'")
+
+
+connection_created.connect(_let_the_test_runner_empty_audit_tables, dispatch_uid="keydesk-tests-truncate")
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from portal.audit import context
+from portal.audit import chain, context
 from portal.audit.models import AuditEvent, Outcome
 
 # Keys that would suggest a caller is about to put a secret into the trail. Refused outright.
@@ -63,9 +63,10 @@ def record(
     after: dict | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Append one audit event in the caller's transaction. Never pass a secret value.
+    """Append one audit event to the hash chain, in the caller's transaction. Never pass a secret value.
 
-    Raises AuditWriteFailed if the row cannot be written, so the caller's change fails with it.
+    Raises AuditWriteFailed if the row cannot be written, so the caller's change fails with it. The
+    chain's head stays locked until the caller's transaction ends: keep audited transactions short.
     """
     detail = _json_safe(dict(detail or {}))
     before, after = _json_safe(before), _json_safe(after)
@@ -97,7 +98,7 @@ def record(
     )
     try:
         with transaction.atomic():
-            event.save()
+            chain.append(event)
     except Exception as exc:
         raise AuditWriteFailed(f"the audit trail could not be written ({type(exc).__name__})") from exc
     transaction.on_commit(lambda: _emit_json_line(event))

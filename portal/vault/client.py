@@ -6,6 +6,7 @@ a support engineer can act on and the HTTP status the portal should answer with.
 through in SecretVersion.data, whose repr never shows them.
 """
 
+import base64
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -287,6 +288,29 @@ class VaultClient:
             version=int((response.get("data") or {}).get("version", 0)),
             request_id=response.get("request_id", ""),
         )
+
+    # -- Transit (audit checkpoints) --
+
+    def sign(self, mount: str, key: str, data: bytes) -> str:
+        """A Transit signature ("vault:v1:…") over `data`; the key never leaves Vault."""
+        response = self._call(
+            "",
+            lambda c: c.secrets.transit.sign_data(
+                name=key, hash_input=base64.b64encode(data).decode(), mount_point=mount
+            ),
+            what=f"sign with the Transit key {mount}/{key}",
+        )
+        return response["data"]["signature"]
+
+    def verify_signature(self, mount: str, key: str, data: bytes, signature: str) -> bool:
+        response = self._call(
+            "",
+            lambda c: c.secrets.transit.verify_signed_data(
+                name=key, hash_input=base64.b64encode(data).decode(), signature=signature, mount_point=mount
+            ),
+            what=f"verify a signature with the Transit key {mount}/{key}",
+        )
+        return bool(response["data"]["valid"])
 
 
 # --- the process-wide instance ------------------------------------------------------------------

@@ -1,0 +1,256 @@
+"""The audit trail's hash chain: canonical form, hashing, appending under a lock, verification.
+
+Each event's hash is SHA-256 over the previous event's hash and the event's own fields in a fixed
+canonical JSON form. Changing, removing, inserting or reordering any event breaks the chain from
+that point; checkpoints signed by a Vault Transit key make a rewrite of the whole chain detectable.
+"""
+
+import datetime
+import hashlib
+import ipaddress
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
+
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "sequence",
+    "time",
+    "actor_id",
+    "actor_name",
+    "request_id",
+    "source_ip",
+    "user_agent",
+    "action",
+    "outcome",
+    "target_type",
+    "target_id",
+    "target_repr",
+    "tenant_name",
+    "device_name",
+    "device_id",
+    "credential_name",
+    "justification",
+    "ticket",
+    "version_before",
+    "version_after",
+    "vault_request_id",
+    "message",
+    "before",
+    "after",
+    "detail",
+    "prev_hash",
+)
+SEARCHED_FIELDS = (
+    "actor_name",
+    "action",
+    "outcome",
+    "tenant_name",
+    "device_name",
+    "credential_name",
+    "target_repr",
+    "ticket",
+    "justification",
+    "message",
+    "source_ip",
+    "vault_request_id",
+)
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def canonical(fields: dict[str, Any]) -> bytes:
+    """The bytes that are hashed: the hashed fields as sorted, compact UTF-8 JSON."""
+    payload = {name: _canonical_value(fields.get(name)) for name in HASHED_FIELDS}
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def event_hash(fields: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(fields)).hexdigest()
+
+
+def fields_of(event: AuditEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in HASHED_FIELDS}
+
+
+def normalise_ip(value: str | None) -> str | None:
+    """The form the database gives back (PostgreSQL's inet normalises IPv6), so hashes survive it."""
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def search_text(event: AuditEvent) -> str:
+    return " ".join(str(getattr(event, name) or "") for name in SEARCHED_FIELDS).lower()[:4000]
+
+
+def _locked_head() -> AuditChainHead:
+    """The head row, locked until the caller's transaction ends. Created on first use (the test
+    database is emptied between some tests, taking the row with it)."""
+    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is not None:
+        return head
+    last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(
+                pk=1, sequence=last["sequence"] if last else 0, hash=last["hash"] if last else GENESIS
+            )
+    except IntegrityError:
+        pass  # another worker created it first
+    return AuditChainHead.objects.select_for_update().get(pk=1)
+
+
+def append(event: AuditEvent) -> AuditEvent:
+    """Link `event` after the current head and store it. Must run inside a transaction: the head
+    stays locked until it commits, which serialises appends across processes."""
+    head = _locked_head()
+    event.sequence = head.sequence + 1
+    event.prev_hash = head.hash
+    # Taken under the lock, so time order and chain order agree.
+    event.time = timezone.now()
+    event.source_ip = normalise_ip(event.source_ip)
+    event.search_text = search_text(event)
+    event.hash = event_hash(fields_of(event))
+    event.save(force_insert=True)
+    AuditChainHead.objects.filter(pk=1).update(sequence=event.sequence, hash=event.hash)
+    return event
+
+
+def append_many(events: Iterable[AuditEvent], batch_size: int = 5000) -> int:
+    """Bulk appends for data generators (benchmarks): same chain, batched inserts, one lock."""
+    count = 0
+    with transaction.atomic():
+        head = _locked_head()
+        sequence, previous = head.sequence, head.hash
+        batch: list[AuditEvent] = []
+        for event in events:
+            sequence += 1
+            event.sequence, event.prev_hash = sequence, previous
+            event.time = event.time or timezone.now()
+            event.source_ip = normalise_ip(event.source_ip)
+            event.search_text = search_text(event)
+            event.hash = previous = event_hash(fields_of(event))
+            batch.append(event)
+            if len(batch) >= batch_size:
+                AuditEvent._base_manager.bulk_create(batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            AuditEvent._base_manager.bulk_create(batch)
+            count += len(batch)
+        AuditChainHead.objects.filter(pk=1).update(sequence=sequence, hash=previous)
+    return count
+
+
+# --- verification --------------------------------------------------------------------------------
+
+
+@dataclass
+class Verdict:
+    intact: bool
+    events: int
+    head: str
+    problem: str = ""
+    sequence: int | None = None
+    checkpoints: int = 0
+
+    def __str__(self) -> str:
+        if self.intact:
+            signed = f", {self.checkpoints} signed checkpoint(s) valid" if self.checkpoints else ""
+            return f"intact, {self.events} events, head {self.head}{signed}"
+        return f"BROKEN at sequence {self.sequence}: {self.problem}"
+
+
+def _stream() -> Iterator[dict[str, Any]]:
+    columns = ("pk", "hash", *HASHED_FIELDS)
+    yield from AuditEvent._base_manager.order_by("sequence").values(*columns).iterator(chunk_size=5000)
+
+
+def verify(signature_check: Any = None) -> Verdict:
+    """Walk the whole chain in order and report the first broken link.
+
+    signature_check(checkpoint) -> bool verifies a checkpoint's Transit signature (None: skip).
+    """
+    previous_hash, expected_sequence, count = GENESIS, 1, 0
+    hashes_at: dict[int, str] = {}
+    checkpoint_sequences = set(AuditCheckpoint.objects.values_list("sequence", flat=True))
+    for row in _stream():
+        sequence = row["sequence"]
+        if sequence != expected_sequence:
+            return Verdict(
+                False,
+                count,
+                previous_hash,
+                sequence=expected_sequence,
+                problem=f"sequence jumps from {expected_sequence - 1} to {sequence}: "
+                f"{sequence - expected_sequence} event(s) are missing",
+            )
+        if row["prev_hash"] != previous_hash:
+            return Verdict(
+                False,
+                count,
+                previous_hash,
+                sequence=sequence,
+                problem=f"event {row['pk']} does not link to event {sequence - 1}: an event before it "
+                "was removed, inserted, reordered or changed",
+            )
+        if event_hash(row) != row["hash"]:
+            return Verdict(
+                False,
+                count,
+                previous_hash,
+                sequence=sequence,
+                problem=f"event {row['pk']} was changed after it was written (its hash does not match)",
+            )
+        if sequence in checkpoint_sequences:
+            hashes_at[sequence] = row["hash"]
+        previous_hash, expected_sequence, count = row["hash"], sequence + 1, count + 1
+    head = AuditChainHead.objects.filter(pk=1).values("sequence", "hash").first()
+    if head and (head["sequence"], head["hash"]) != (count, previous_hash):
+        return Verdict(
+            False,
+            count,
+            previous_hash,
+            sequence=count + 1,
+            problem=f"the chain ends at event {count} but its head records {head['sequence']}: "
+            "events were cut off the end",
+        )
+    verified = 0
+    for checkpoint in AuditCheckpoint.objects.order_by("sequence"):
+        if hashes_at.get(checkpoint.sequence) != checkpoint.hash:
+            return Verdict(
+                False,
+                count,
+                previous_hash,
+                sequence=checkpoint.sequence,
+                problem=f"checkpoint {checkpoint.pk} signed hash {checkpoint.hash[:16]}… for event "
+                f"{checkpoint.sequence}, which now has another hash or is gone: the chain was rewritten",
+            )
+        if signature_check is not None:
+            if not signature_check(checkpoint):
+                return Verdict(
+                    False,
+                    count,
+                    previous_hash,
+                    sequence=checkpoint.sequence,
+                    problem=f"checkpoint {checkpoint.pk} has an invalid signature: it was forged or altered",
+                )
+            verified += 1
+    return Verdict(True, count, previous_hash, checkpoints=verified)
