@@ -65,3 +65,14 @@ class FakeVaultClient:
         if cas != len(versions):
             raise VaultConflict("The secret changed in Vault while you were working on it.")
         return WriteResult(version=self.put(ref, data), request_id=f"fake-write-{len(self.calls)}")
+
+    def sign(self, mount: str, key: str, data: bytes) -> str:
+        import hashlib
+        import hmac
+
+        self.calls.append(("sign", f"{mount}/{key}"))
+        return "fake:v1:" + hmac.new(b"fake-transit-key", data, hashlib.sha256).hexdigest()
+
+    def verify_signature(self, mount: str, key: str, data: bytes, signature: str) -> bool:
+        self.calls.append(("verify", f"{mount}/{key}"))
+        return signature == self.sign(mount, key, data)

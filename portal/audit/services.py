@@ -140,3 +140,36 @@ def _emit_json_line(event: AuditEvent) -> None:
             default=str,
         )
     )
+
+
+def sign_checkpoint(actor: Any = None) -> "AuditCheckpoint | None":
+    """Sign "event N has hash H" for the chain's head with the Transit key, and store it. Audited."""
+    from portal.audit.models import AuditCheckpoint
+    from portal.vault import client as vault_client
+
+    head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+    if head is None:
+        return None
+    checkpoint = AuditCheckpoint(sequence=head["sequence"], hash=head["hash"], key=settings.KEYDESK_AUDIT_TRANSIT_KEY)
+    checkpoint.signature = vault_client.get_client().sign(
+        settings.KEYDESK_AUDIT_TRANSIT_MOUNT, checkpoint.key, checkpoint.statement()
+    )
+    with transaction.atomic():
+        checkpoint.save()
+        record(
+            actor, "audit.checkpoint", actor_name=None if actor else "system",
+            detail={"sequence": checkpoint.sequence, "hash": checkpoint.hash, "key": checkpoint.key},
+        )
+    return checkpoint
+
+
+def verify_chain(*, check_signatures: bool = True) -> chain.Verdict:
+    """Walk the chain; with check_signatures, Vault verifies every checkpoint's signature too."""
+    from portal.vault import client as vault_client
+
+    def signature_is_valid(checkpoint: Any) -> bool:
+        return vault_client.get_client().verify_signature(
+            settings.KEYDESK_AUDIT_TRANSIT_MOUNT, checkpoint.key, checkpoint.statement(), checkpoint.signature
+        )
+
+    return chain.verify(signature_is_valid if check_signatures else None)
