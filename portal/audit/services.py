@@ -9,7 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 from portal.audit import chain, context
-from portal.audit.models import AuditEvent, Outcome
+from portal.audit.models import AuditCheckpoint, AuditEvent, Outcome
 
 # Keys that would suggest a caller is about to put a secret into the trail. Refused outright.
 FORBIDDEN_DETAIL_KEYS = frozenset({"value", "values", "password", "secret", "secret_data", "data", "token"})
@@ -142,22 +142,25 @@ def _emit_json_line(event: AuditEvent) -> None:
     )
 
 
-def sign_checkpoint(actor: Any = None) -> "AuditCheckpoint | None":
+def sign_checkpoint(actor: Any = None) -> AuditCheckpoint | None:
     """Sign "event N has hash H" for the chain's head with the Transit key, and store it. Audited."""
-    from portal.audit.models import AuditCheckpoint
     from portal.vault import client as vault_client
 
     head = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
     if head is None:
         return None
-    checkpoint = AuditCheckpoint(sequence=head["sequence"], hash=head["hash"], key=settings.KEYDESK_AUDIT_TRANSIT_KEY)
+    checkpoint = AuditCheckpoint(
+        sequence=head["sequence"], hash=head["hash"], key=settings.KEYDESK_AUDIT_TRANSIT_KEY
+    )
     checkpoint.signature = vault_client.get_client().sign(
         settings.KEYDESK_AUDIT_TRANSIT_MOUNT, checkpoint.key, checkpoint.statement()
     )
     with transaction.atomic():
         checkpoint.save()
         record(
-            actor, "audit.checkpoint", actor_name=None if actor else "system",
+            actor,
+            "audit.checkpoint",
+            actor_name=None if actor else "system",
             detail={"sequence": checkpoint.sequence, "hash": checkpoint.hash, "key": checkpoint.key},
         )
     return checkpoint

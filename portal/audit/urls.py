@@ -7,4 +7,6 @@ app_name = "audit"
 urlpatterns = [
     path("audit/", views.event_list, name="event_list"),
     path("audit/<int:pk>/", views.event_detail, name="event_detail"),
+    path("audit/export.csv", views.event_export_csv, name="event_export_csv"),
+    path("audit/export.jsonl", views.event_export_jsonl, name="event_export_jsonl"),
 ]

@@ -81,11 +81,11 @@ def test_audit_page_query_count_is_fixed(client_dave, alice, django_assert_max_n
         assert client_dave.get(URL).status_code == 200
 
 
-def test_per_page_is_capped(client_dave, alice):
-    for number in range(210):
+def test_per_page_cannot_be_raised(client_dave, alice):
+    for number in range(60):
         audit.record(alice, "accounts.login", message=str(number))
     table = client_dave.get(URL, {"per_page": 999999}).context["table"]
-    assert len(table.page.object_list) == 200
+    assert len(table.rows) == 50
 
 
 def test_event_detail_shows_the_request_ids(client_dave, alice, credential_a):

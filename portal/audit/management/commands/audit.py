@@ -15,7 +15,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="subcommand", required=True)
         verify = sub.add_parser("verify", help="walk the chain and report the first broken link")
         verify.add_argument(
-            "--no-signatures", action="store_true",
+            "--no-signatures",
+            action="store_true",
             help="check checkpoints against the chain but do not ask Vault to verify their signatures",
         )
         sub.add_parser("checkpoint", help="sign the chain's current head with the Vault Transit key")
@@ -27,7 +28,9 @@ class Command(BaseCommand):
                 if checkpoint is None:
                     self.stdout.write("The audit trail is empty: nothing to sign.")
                 else:
-                    self.stdout.write(f"Signed checkpoint: event {checkpoint.sequence}, hash {checkpoint.hash}.")
+                    self.stdout.write(
+                        f"Signed checkpoint: event {checkpoint.sequence}, hash {checkpoint.hash}."
+                    )
                 return
             verdict = services.verify_chain(check_signatures=not options["no_signatures"])
         except VaultError as exc:
