@@ -1,0 +1,39 @@
+"""The benchmark scripts keep working (on tiny data here; the real runs are in docs/performance.md)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_audit_trail_benchmark_runs_end_to_end():
+    database = settings.DATABASES["default"]
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_smoke"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/audit_trail.py",
+            "--events",
+            "300",
+            "--repeat",
+            "1",
+            "--fresh",
+            "--database-url",
+            url,
+        ],
+        cwd=REPO,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("generated 300", "first page", "(keyset)", "peak Python memory", "intact, 301 events"):
+        assert expected in result.stdout, expected
