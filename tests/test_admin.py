@@ -173,3 +173,10 @@ def test_directory_accounts_never_sign_in_with_a_local_password(alice):
     alice.set_password("set-by-an-admin")
     alice.save()
     assert authenticate(username="alice", password="set-by-an-admin") is None
+
+
+def test_admin_delete_is_audited_with_what_was_deleted(client_carol, tenant_b):
+    url = reverse("admin:inventory_tenant_delete", args=[tenant_b.pk])
+    assert client_carol.post(url, {"post": "yes"}).status_code == 302
+    event = AuditEvent.objects.get(action="inventory.tenant.delete")
+    assert (event.target_id, event.before["name"], event.tenant_name) == (str(tenant_b.pk), "Tenant B", "Tenant B")

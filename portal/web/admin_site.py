@@ -1,5 +1,6 @@
 """The Django admin, answering to the one access policy and writing the audit trail."""
 
+import copy
 from typing import Any
 
 from django.contrib import admin
@@ -92,9 +93,11 @@ class PolicyModelAdmin(admin.ModelAdmin):
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         from portal.audit import services as audit
 
-        before = snapshot(obj)
-        audit.record(request.user, self._action_name("delete"), target=obj, before=before)
+        before, ghost = snapshot(obj), copy.copy(obj)  # the copy keeps its pk for the record
+        # Change first, audit last: every audited transaction takes the chain's lock at its end, so
+        # two transactions never wait on each other's rows and the chain head in opposite orders.
         super().delete_model(request, obj)
+        audit.record(request.user, self._action_name("delete"), target=ghost, before=before)
 
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
