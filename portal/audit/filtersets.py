@@ -29,7 +29,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
         field_name="credential_name", lookup_expr="exact", label="Credential", max_length=200
     )
     action = django_filters.CharFilter(
-        field_name="action", lookup_expr="startswith", label="Action", max_length=100
+        method="action_is", label="Action", max_length=100,
+        help_text="e.g. vault.secret.read, or vault.* for all of vault",
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, empty_label="Any outcome")
     since = django_filters.DateFilter(
@@ -48,6 +49,12 @@ class AuditEventFilterSet(django_filters.FilterSet):
         for word in words[:5]:
             queryset = queryset.filter(search_text__contains=word)
         return queryset
+
+    def action_is(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # An exact action walks the (action, sequence) index in order; a prefix needs a range scan.
+        if value.endswith(("*", ".")):
+            return queryset.filter(action__startswith=value.rstrip("*"))
+        return queryset.filter(action=value)
 
     def from_day(self, queryset: QuerySet, name: str, value: datetime.date) -> QuerySet:
         return queryset.filter(time__gte=_start_of(value))

@@ -136,3 +136,11 @@ def test_jsonl_export_is_one_object_per_line_with_the_chain(client_dave, many):
 @pytest.mark.parametrize("url", ["/audit/export.csv", "/audit/export.jsonl"])
 def test_export_is_for_auditors_only(request, who, url):
     assert request.getfixturevalue(who).get(url).status_code == 403
+
+
+def test_action_filter_is_exact_unless_it_ends_with_a_star(client_dave, alice):
+    audit.record(alice, "vault.secret.read", message="read")
+    audit.record(alice, "vault.secret.rotate", message="rotate")
+    audit.record(alice, "accounts.login", message="login")
+    assert walk(client_dave, {"action": "vault.secret.read"}) == ["read"]
+    assert walk(client_dave, {"action": "vault.*"}) == ["rotate", "read"]
