@@ -179,4 +179,73 @@ def test_admin_delete_is_audited_with_what_was_deleted(client_carol, tenant_b):
     url = reverse("admin:inventory_tenant_delete", args=[tenant_b.pk])
     assert client_carol.post(url, {"post": "yes"}).status_code == 302
     event = AuditEvent.objects.get(action="inventory.tenant.delete")
-    assert (event.target_id, event.before["name"], event.tenant_name) == (str(tenant_b.pk), "Tenant B", "Tenant B")
+    assert (event.target_id, event.before["name"], event.tenant_name) == (
+        str(tenant_b.pk),
+        "Tenant B",
+        "Tenant B",
+    )
+
+
+def test_vault_locations_cannot_be_moved_after_creation(client_carol, tenant_a, credential_a):
+    """Pointing a tenant or credential at another tenant's secrets would leak them to its engineers."""
+    tenant_page = client_carol.get(
+        reverse("admin:inventory_tenant_change", args=[tenant_a.pk])
+    ).content.decode()
+    assert 'name="vault_namespace"' not in tenant_page and 'name="path_prefix"' not in tenant_page
+    credential_page = client_carol.get(reverse("admin:inventory_credential_change", args=[credential_a.pk]))
+    assert 'name="vault_path"' not in credential_page.content.decode()
+    device_page = client_carol.get(reverse("admin:inventory_device_change", args=[credential_a.device.pk]))
+    assert 'name="tenant"' not in device_page.content.decode()
+
+
+def test_new_tenants_cannot_overlap_another_tenants_prefix(client_carol, tenant_a):
+    response = client_carol.post(
+        reverse("admin:inventory_tenant_add"),
+        {
+            "name": "Sneaky",
+            "slug": "sneaky",
+            "vault_namespace": "",
+            "kv_mount": "keydesk",
+            "path_prefix": f"{tenant_a.path_prefix}/A-0001",
+        },
+    )
+    assert response.status_code == 200 and "Overlaps tenant Tenant A" in response.content.decode()
+
+
+def test_new_credentials_stay_under_their_tenants_prefix(client_carol, device_a, tenant_b):
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"),
+        {
+            "device": device_a.pk,
+            "name": "stolen",
+            "kind": "kv2",
+            "vault_path": f"{tenant_b.path_prefix}/B-0001/x",
+            "rotate_field": "password",
+            "length": 24,
+            "charset": "alnum",
+        },
+    )
+    assert response.status_code == 200 and "Must lie under the tenant" in response.content.decode()
+
+
+def test_groups_cannot_be_renamed_or_deleted(client_carol):
+    from django.contrib.auth.models import Group
+
+    group = Group.objects.create(name="team-x")
+    client_carol.post(reverse("admin:auth_group_change", args=[group.pk]), {"name": "keydesk-engineers"})
+    group.refresh_from_db()
+    assert group.name == "team-x"
+    assert (
+        client_carol.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"}).status_code
+        == 403
+    )
+
+
+def test_grants_are_revoked_not_deleted_in_the_admin(client_carol, alice):
+    from portal.entitlements.models import Entitlement
+
+    grant = Entitlement.objects.first()
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_delete", args=[grant.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403 and Entitlement.objects.filter(pk=grant.pk).exists()

@@ -29,7 +29,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
         field_name="credential_name", lookup_expr="exact", label="Credential", max_length=200
     )
     action = django_filters.CharFilter(
-        method="action_is", label="Action", max_length=100,
+        method="action_is",
+        label="Action",
+        max_length=100,
         help_text="e.g. vault.secret.read, or vault.* for all of vault",
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, empty_label="Any outcome")

@@ -122,6 +122,10 @@ class EntitlementAdmin(PolicyModelAdmin):
 
         return FourEyesForm
 
+    def has_delete_permission(self, request: HttpRequest, obj: Entitlement | None = None) -> bool:
+        # Revoke instead (kept on record, expired); only entitlements-as-code removes what it owns.
+        return False
+
     @admin.display(description="actions")
     def actions_label(self, obj: Entitlement) -> str:
         return ", ".join(obj.actions)
@@ -162,7 +166,17 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class GroupAdmin(PolicyModelAdmin, DjangoGroupAdmin):
-    """Directory groups as mirrored at sign-in; create one here to grant to it before anyone signs in."""
+    """Directory groups as mirrored at sign-in; create one here to grant to it before anyone signs in.
+
+    A group is its directory name, so it can be neither renamed (renaming would hand its members'
+    grants to another group, round the four-eyes rule) nor deleted (which would delete its grants).
+    """
 
     list_display = ("name",)
     fields = ("name",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Group | None = None) -> tuple[str, ...]:
+        return ("name",) if obj is not None else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False

@@ -44,6 +44,27 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # Each tenant owns its own subtree of Vault: no two tenants' prefixes may nest or coincide
+        # in the same namespace and mount, so no credential of one can name a secret of the other.
+        if not self.path_prefix:
+            return
+        neighbours = Tenant.objects.filter(vault_namespace=self.vault_namespace, kv_mount=self.kv_mount)
+        for other in neighbours.exclude(pk=self.pk).values_list("name", "path_prefix"):
+            name, prefix = other
+            if _nests(prefix, self.path_prefix):
+                raise ValidationError(
+                    {
+                        "path_prefix": f"Overlaps tenant {name}'s prefix {prefix!r} in the same namespace and mount."
+                    }
+                )
+
+
+def _nests(first: str, second: str) -> bool:
+    """True when one Vault path is the other or lies below it."""
+    a, b = first.strip("/") + "/", second.strip("/") + "/"
+    return a.startswith(b) or b.startswith(a)
+
 
 class Tag(models.Model):
     """A free label on devices (e.g. `icu`, `pilot`) that entitlements can scope to."""
@@ -125,9 +146,29 @@ class Credential(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.vault_path:
-            self.vault_path = f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
+            self.vault_path = self.default_vault_path()
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if not 12 <= self.length <= 128:
             raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
+        if not self.device_id:
+            return
+        tenant = self.device.tenant
+        if self.vault_path and not self.vault_path.startswith(tenant.path_prefix.strip("/") + "/"):
+            raise ValidationError(
+                {
+                    "vault_path": f"Must lie under the tenant's prefix {tenant.path_prefix!r}/ (leave empty for the default)."
+                }
+            )
+        path = self.vault_path or self.default_vault_path()
+        clash = Credential.objects.filter(
+            device__tenant__vault_namespace=tenant.vault_namespace,
+            device__tenant__kv_mount=tenant.kv_mount,
+            vault_path=path,
+        ).exclude(pk=self.pk)
+        if clash.exists():
+            raise ValidationError({"vault_path": f"Another credential already uses {path!r}."})
+
+    def default_vault_path(self) -> str:
+        return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"

@@ -50,8 +50,15 @@ def snapshot(obj: Model) -> dict[str, Any]:
 class PolicyModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rights come from access.may(user, 'manage', Model) and whose changes are audited."""
 
+    # Fields that say where a secret lives in Vault: settable on creation, read-only afterwards.
+    location_fields: tuple[str, ...] = ()
+
     def _may_manage(self, request: HttpRequest) -> bool:
         return access.may(request.user, "manage", self.model)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> tuple[str, ...]:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return readonly + self.location_fields if obj is not None else readonly
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._may_manage(request)
