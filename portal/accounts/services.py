@@ -16,6 +16,10 @@ from portal.audit.models import Outcome
 # Session keys: when the password was last entered, and when the directory last confirmed the account.
 AUTHENTICATED_AT = "keydesk.authenticated_at"
 DIRECTORY_CHECKED_AT = "keydesk.directory_checked_at"
+STEP_UP_FAILURES = "keydesk.step_up_failures"
+# Wrong passwords at the step-up prompt before the session is ended (a stolen session must not be
+# able to guess its owner's password).
+MAX_STEP_UP_FAILURES = 5
 
 
 class LoginFailed(Exception):
@@ -80,8 +84,22 @@ def confirm_password(request: HttpRequest, password: str) -> bool:
         audit.record(user, "accounts.step_up", outcome=Outcome.ERROR, message=str(exc))
         raise
     if confirmed is None or confirmed.pk != user.pk:
-        audit.record(user, "accounts.step_up", outcome=Outcome.DENIED, message="Wrong password.")
+        failures = request.session.get(STEP_UP_FAILURES, 0) + 1
+        request.session[STEP_UP_FAILURES] = failures
+        audit.record(
+            user, "accounts.step_up", outcome=Outcome.DENIED, message=f"Wrong password ({failures})."
+        )
+        if failures >= MAX_STEP_UP_FAILURES:
+            audit.record(
+                user,
+                "accounts.session.ended",
+                outcome=Outcome.DENIED,
+                message=f"{failures} wrong passwords at the step-up prompt; session ended.",
+            )
+            auth.logout(request)
+            raise AccessRevoked("Too many wrong passwords: you were signed out. Sign in again to continue.")
         return False
+    request.session.pop(STEP_UP_FAILURES, None)
     mark_authenticated(request)
     audit.record(user, "accounts.step_up")
     return True

@@ -13,6 +13,7 @@ from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
 from portal.accounts.decorators import carried_fields, step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
+from portal.accounts.middleware import to_login
 from portal.audit.models import AuditEvent
 from portal.inventory.models import Device
 
@@ -83,11 +84,17 @@ def _role_groups() -> dict[str, str]:
     }
 
 
-def _resumable(path: str) -> bool:
+# Sensitive actions that also answer GET (with a form); the others are POST-only.
+RESUMABLE_WITH_GET = {"vault:credential_update"}
+
+
+def _resumable(path: str, method: str = "post") -> bool:
     """Only a sensitive action of this portal can be resumed after step-up (no open redirects)."""
     try:
         match = resolve(path)
     except Resolver404:
+        return False
+    if method == "get" and match.view_name not in RESUMABLE_WITH_GET:
         return False
     return bool(getattr(match.func, "step_up", False))
 
@@ -98,12 +105,14 @@ def _resumable(path: str) -> bool:
 @never_cache
 def step_up(request: HttpRequest) -> HttpResponse:
     form = StepUpForm(request.POST)
-    if not form.is_valid() or not _resumable(form.cleaned_data["resume"]):
+    if not form.is_valid() or not _resumable(form.cleaned_data["resume"], form.cleaned_data["method"]):
         return render(
             request, "errors/_message.html", {"message": "Type your password to continue."}, status=400
         )
     try:
         confirmed = services.confirm_password(request, form.cleaned_data["password"])
+    except services.AccessRevoked as exc:
+        return to_login(request, str(exc))
     except DirectoryUnavailable as exc:
         return render(
             request, "errors/_message.html", {"message": f"{exc} Try again in a minute."}, status=503

@@ -28,6 +28,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from portal.access.policy import DEVICE_ACTIONS
+from portal.accounts.backends import is_plausible_login_name
 from portal.accounts.models import User, normalize_login_name
 from portal.audit import services as audit
 from portal.entitlements.models import Entitlement
@@ -87,12 +88,14 @@ class Change:
     spec: GrantSpec
     before: dict[str, Any] | None = None
     entitlement: Entitlement | None = None
+    creates_grantee: bool = False
 
     def describe(self) -> str:
         symbol = {"add": "+", "change": "~", "remove": "-"}[self.kind]
         text = f"{symbol} {self.kind:<6} {self.spec.describe()}"
         if self.kind == "add":
-            return f"{text}: {_settings_text(self.spec.settings)}"
+            new = f" (new {self.spec.key[0]}: check the spelling)" if self.creates_grantee else ""
+            return f"{text}: {_settings_text(self.spec.settings)}{new}"
         if self.kind == "remove":
             return f"{text}: {_settings_text(self.before or {})}"
         differences = [
@@ -202,12 +205,52 @@ def export_yaml() -> str:
 # --- reading the file ----------------------------------------------------------------------------
 
 
+# A reviewed onboarding file is small; anything this big is a mistake or an attack on the parser.
+MAX_FILE_BYTES = 2_000_000
+MAX_ENTRIES = 20_000
+
+
+class _Unreadable(Exception):
+    """A value YAML parses but that cannot be a field value (bad date, huge number, nested keys)."""
+
+
 def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise _Unreadable(str(exc).splitlines()[0][:120]) from None
+
+
+def _mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, errors: list[str]) -> dict[str, tuple]:
+    """{field name: (key node, value node)}; keys that are not text, or that repeat, are errors —
+    a repeated key would let a file show a reviewer one value and apply another."""
+    fields: dict[str, tuple] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(key_node.value, str):
+            errors.append(f"line {line}: field names must be plain text")
+            continue
+        name = key_node.value
+        if name in fields:
+            errors.append(
+                f"line {line}, field {name}: given twice (first on line {fields[name][0].start_mark.line + 1})"
+            )
+            continue
+        fields[name] = (key_node, value_node)
+    return fields
 
 
 def parse(text: str) -> list[GrantSpec]:
     """Parse and validate a file against the database (read-only). Raises InvalidFile."""
+    if len(text.encode()) > MAX_FILE_BYTES:
+        raise InvalidFile([f"the file: larger than {MAX_FILE_BYTES // 1_000_000} MB; split it"])
+    try:
+        return _parse(text)
+    except RecursionError:
+        raise InvalidFile(["the file: nested too deeply to be an entitlements file"]) from None
+
+
+def _parse(text: str) -> list[GrantSpec]:
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()
@@ -219,10 +262,10 @@ def parse(text: str) -> list[GrantSpec]:
         loader.dispose()
     if not isinstance(root, yaml.MappingNode):
         raise InvalidFile(["line 1: the file must be a mapping with `version` and `entitlements`"])
-    top = {_scalar(loader, key): (key, value) for key, value in root.value}
     errors: list[str] = []
+    top = _mapping(loader, root, errors)
     version_node = top.get("version")
-    if version_node is None or _scalar(loader, version_node[1]) != FORMAT_VERSION:
+    if version_node is None or version_node[1].value != str(FORMAT_VERSION):
         line = version_node[0].start_mark.line + 1 if version_node else 1
         errors.append(f"line {line}, field version: must be {FORMAT_VERSION}")
     for unknown in set(top) - {"version", "entitlements"}:
@@ -235,6 +278,8 @@ def parse(text: str) -> list[GrantSpec]:
             errors + [f"line {entries[1].start_mark.line + 1}, field entitlements: must be a list"]
         )
 
+    if len(entries[1].value) > MAX_ENTRIES:
+        raise InvalidFile(errors + [f"field entitlements: more than {MAX_ENTRIES:,} entries; split the file"])
     lookup = _Lookup()
     specs: list[GrantSpec] = []
     seen: dict[Key, int] = {}
@@ -272,19 +317,18 @@ def _parse_entry(
         return None
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        name = _scalar(loader, key_node)
-        lines[str(name)] = key_node.start_mark.line + 1
+    before = len(errors)
+    for name, (key_node, value_node) in _mapping(loader, node, errors).items():
+        lines[name] = key_node.start_mark.line + 1
         if name not in FIELDS:
             errors.append(
-                f"line {lines[str(name)]}, field {name}: unknown field (known: {', '.join(sorted(FIELDS))})"
+                f"line {lines[name]}, field {name}: unknown field (known: {', '.join(sorted(FIELDS))})"
             )
             continue
         try:
             values[name] = _scalar(loader, value_node)
-        except yaml.YAMLError as exc:
-            errors.append(f"line {lines[name]}, field {name}: {exc}")
-    before = len(errors)
+        except _Unreadable as exc:
+            errors.append(f"line {lines[name]}, field {name}: cannot be read ({exc})")
 
     def error(name: str, message: str) -> None:
         errors.append(f"line {lines.get(name, line)}, field {name}: {message}")
@@ -299,6 +343,8 @@ def _parse_entry(
         return str(value).strip()
 
     group, user = text("group", 150), normalize_login_name(text("user", 150))
+    if user and not is_plausible_login_name(user):
+        error("user", f"{user!r} is not a directory login name (letters, digits, . _ -)")
     if bool(group) == bool(user):
         error("group" if group else "user", "give exactly one of `group` or `user`")
     tenant = text("tenant", 100)
@@ -377,11 +423,15 @@ def _comparable(settings: dict[str, Any]) -> dict[str, Any]:
 def plan(specs: list[GrantSpec]) -> Plan:
     """What apply would change, in file order, then removals. Changes nothing."""
     current = current_grants()
+    groups = set(Group.objects.values_list("name", flat=True))
+    users = set(User.objects.values_list("username", flat=True))
     result = Plan()
     for spec in specs:
         existing = current.get(spec.key)
         if existing is None:
-            result.changes.append(Change("add", spec))
+            kind, name = spec.key[:2]
+            creates = name not in (groups if kind == "group" else users)
+            result.changes.append(Change("add", spec, creates_grantee=creates))
         elif _comparable(existing[0].settings) != _comparable(spec.settings):
             result.changes.append(
                 Change("change", spec, before=existing[0].settings, entitlement=existing[1])

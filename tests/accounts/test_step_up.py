@@ -94,3 +94,26 @@ def test_a_wrong_password_keeps_the_action_to_resume(client_alice, credential_a,
     )
     assert response.context["resume"] == resume
     assert json.loads(response.context["carry_json"]) == {"ticket": "SUP-1"}
+
+
+def test_five_wrong_passwords_end_the_session(client_alice, credential_a, settings):
+    resume = reverse("vault:credential_reveal", args=[credential_a.pk])
+    for attempt in range(4):
+        response = client_alice.post(
+            reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "post"}, **HTMX
+        )
+        assert response.status_code == 401, attempt
+    response = client_alice.post(
+        reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "post"}, **HTMX
+    )
+    assert response["HX-Redirect"].startswith(reverse("accounts:login"))
+    assert client_alice.get(reverse("inventory:device_list")).status_code == 302
+    assert AuditEvent.objects.filter(action="accounts.session.ended", actor_name="alice").exists()
+
+
+def test_post_only_actions_cannot_be_resumed_with_get(client_alice, credential_a):
+    resume = reverse("vault:credential_reveal", args=[credential_a.pk])
+    response = client_alice.post(
+        reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "get"}, **HTMX
+    )
+    assert response.status_code == 400

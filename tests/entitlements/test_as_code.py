@@ -200,3 +200,70 @@ def test_applied_grants_work_in_the_policy(tenant_a, tmp_path):
 def test_unreadable_file_is_a_clear_error():
     with pytest.raises(CommandError, match="cannot be read"):
         run("plan", "/nonexistent/grants.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "version: 1\nentitlements:\n  - group: team-a\n    group: team-b\n    tenant: tenant-a\n    actions: [view]\n",
+            "line 4, field group: given twice (first on line 3)",
+        ),
+        (
+            "version: 1\nentitlements: []\nentitlements:\n  - group: g\n    tenant: tenant-a\n    actions: [view]\n",
+            "line 3, field entitlements: given twice",
+        ),
+        (
+            "version: 1\nentitlements:\n  - group: g\n    tenant: tenant-a\n    actions: [view]\n    note: "
+            + "9" * 5000
+            + "\n",
+            "field note: cannot be read",
+        ),
+        (
+            "version: 1\nentitlements:\n  - group: g\n    tenant: tenant-a\n    actions: [view]\n    expires_at: 2026-13-45T00:00:00Z\n",
+            "field expires_at: cannot be read",
+        ),
+        (
+            "version: 1\nentitlements:\n  - ? [a, b]\n    : x\n    group: g\n    tenant: tenant-a\n    actions: [view]\n",
+            "field names must be plain text",
+        ),
+        (
+            "version: 1\nentitlements:\n  - user: 'bad name!'\n    tenant: tenant-a\n    actions: [view]\n",
+            "is not a directory login name",
+        ),
+        (
+            "version: 1\nentitlements:\n  - group: g\n    tenant: tenant-a\n    actions: "
+            + "[" * 50000
+            + "]" * 50000
+            + "\n",
+            "the file",
+        ),
+    ],
+    ids=[
+        "repeated field",
+        "repeated top-level",
+        "huge number",
+        "impossible date",
+        "list as key",
+        "bad user",
+        "deep",
+    ],
+)
+def test_tricky_yaml_is_an_error_not_a_crash(tenant_a, text, message):
+    with pytest.raises(as_code.InvalidFile) as caught:
+        as_code.parse(text)
+    assert message in str(caught.value)
+
+
+def test_plan_flags_a_grantee_that_does_not_exist_yet(tenant_a, tmp_path):
+    path = write(
+        tmp_path,
+        """\
+        version: 1
+        entitlements:
+          - group: team-typo
+            tenant: tenant-a
+            actions: [view]
+    """,
+    )
+    assert "(new group: check the spelling)" in run("plan", path)
