@@ -1,10 +1,14 @@
 import re
+import unicodedata
 
 from django import forms
 
 # Ticket ids from the usual trackers: INC0012345, SUP-1234, #4711, CHG/2026/17.
 TICKET_PATTERN = re.compile(r"^[A-Za-z0-9#][A-Za-z0-9._#/-]{1,49}$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+# Other control characters, format characters (zero-width, direction overrides), separators and
+# unassigned code points: invisible on screen, so a value holding one cannot be checked by eye.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cn", "Zl", "Zp"}
 
 
 class JustificationForm(forms.Form):
@@ -55,6 +59,10 @@ class UpdateValueForm(JustificationForm):
             raise forms.ValidationError(
                 "The value contains control characters (line breaks, tabs); remove them."
             )
+        invisible = [char for char in value if unicodedata.category(char) in INVISIBLE_CATEGORIES]
+        if invisible:
+            names = ", ".join(sorted({f"U+{ord(char):04X}" for char in invisible}))
+            raise forms.ValidationError(f"The value contains invisible characters ({names}); type it again.")
         return value
 
     def clean(self) -> dict:

@@ -38,7 +38,7 @@ def _justification(
     form = JustificationForm(request.POST, required=required)
     if form.is_valid():
         return {"justification": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}, None
-    tried = any(request.POST.get(name) for name in ("ticket", "reason"))
+    tried = bool(request.POST.get("justifying")) or any(request.POST.get(name) for name in ("ticket", "reason"))
     context = {"credential": credential, "form": form, "action": action, "show_errors": tried}
     return {}, _fragment(request, "vault/_justification.html", context, status=400)
 
@@ -107,9 +107,10 @@ def credential_update(request: HttpRequest, pk: int) -> HttpResponse:
         return _fragment(request, "vault/_update_form.html", {"credential": credential, "form": form})
     form = UpdateValueForm(request.POST, required=required)
     if not form.is_valid():
-        return _fragment(
-            request, "vault/_update_form.html", {"credential": credential, "form": form}, status=400
-        )
+        # Coming back from the password prompt: the typed value was (deliberately) not kept.
+        retype = "value" not in request.POST and "expected_version" in request.POST
+        context = {"credential": credential, "form": form, "retype": retype}
+        return _fragment(request, "vault/_update_form.html", context, status=400)
     data = form.cleaned_data
     try:
         rotation = services.update_secret(
@@ -122,5 +123,5 @@ def credential_update(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except FAILURES as exc:
         return _failure(request, credential, exc)
-    context = {"credential": credential, "rotation": rotation, "verb": "Stored the new value of"}
+    context = {"credential": credential, "rotation": rotation, "verb": "Stored the new value of", "typed": True}
     return _fragment(request, "vault/_rotated.html", context)

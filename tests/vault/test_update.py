@@ -70,7 +70,10 @@ def test_entitled_engineer_stores_a_typed_value_with_cas_and_audit(
         ({"value": " padded", "confirm": " padded", "expected_version": "1"}, "starts or ends with a space"),
         ({"value": "two\nlines", "confirm": "two\nlines", "expected_version": "1"}, "control characters"),
         ({"value": "x" * 5000, "confirm": "x" * 5000, "expected_version": "1"}, "at most 4096"),
-        ({"value": "ok-value", "confirm": "ok-value", "expected_version": "abc"}, "whole number"),
+        ({"value": "ok-value", "confirm": "ok-value", "expected_version": "abc"}, "form is out of date"),
+        ({"value": "zero\u200bwidth", "confirm": "zero\u200bwidth", "expected_version": "1"}, "U+200B"),
+        ({"value": "evil\u202etxt", "confirm": "evil\u202etxt", "expected_version": "1"}, "U+202E"),
+        ({"value": "next\u0085line", "confirm": "next\u0085line", "expected_version": "1"}, "U+0085"),
         ({}, "This field is required"),
     ],
 )
@@ -93,3 +96,8 @@ def test_stale_expected_version_is_a_conflict_and_nothing_is_overwritten(
     assert "now at version 2" in response.content.decode()
     assert fake_vault.secrets[str(services.secret_ref(credential_a))][-1]["password"] == "rotated-meanwhile"
     assert AuditEvent.objects.filter(action="vault.secret.update", outcome="denied").exists()
+
+
+def test_after_the_password_prompt_the_engineer_is_asked_to_retype(client_fiona, credential_a):
+    response = client_fiona.post(url(credential_a), {"expected_version": "1"}, **HTMX)
+    assert response.status_code == 400 and "Type the new value again" in response.content.decode()
