@@ -249,3 +249,15 @@ def test_grants_are_revoked_not_deleted_in_the_admin(client_carol, alice):
         reverse("admin:entitlements_entitlement_delete", args=[grant.pk]), {"post": "yes"}
     )
     assert response.status_code == 403 and Entitlement.objects.filter(pk=grant.pk).exists()
+
+
+def test_bulk_action_with_a_forged_selection_is_a_400_not_a_500(client_carol):
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_changelist"),
+        {"action": "revoke_selected", "_selected_action": ["abc"]},
+    )
+    assert response.status_code == 400
+
+
+def test_the_admin_offers_no_password_change(client_carol):
+    assert client_carol.get("/admin/password_change/").status_code == 404

@@ -61,3 +61,22 @@ def test_sign_in_never_lands_on_a_post_only_action(client_alice, credential_a):
         reverse("accounts:login"), {"next": f"/credentials/{credential_a.pk}/reveal/"}
     )
     assert response.status_code == 302 and response["Location"] == reverse("home")
+
+
+def test_an_engineer_without_grants_is_told_to_ask_for_one(db, client):
+    from django.conf import settings
+
+    from tests.conftest import signed_in
+    from tests.factories import make_user
+
+    client = signed_in(make_user("frank", settings.KEYDESK_ENGINEER_GROUP), client)
+    body = client.get(reverse("home")).content.decode()
+    assert "no grant gives you any devices yet" in body
+    assert 'href="/devices/"' not in body  # no nav entry that would only lead to a 403
+
+
+def test_a_deactivated_account_loses_its_session(client_alice, alice):
+    alice.is_active = False
+    alice.save()
+    response = client_alice.get(reverse("inventory:device_list"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

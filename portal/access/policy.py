@@ -136,6 +136,23 @@ def can(user: Any, action: str, obj: Model) -> bool:
     return restrict(user, action, type(obj)).filter(pk=obj.pk).exists()
 
 
+_GROUPS_CACHE = "_keydesk_group_names"
+
+
+def group_names(user: Any) -> frozenset[str]:
+    """The user's group names, read once per user object (that is, once per request)."""
+    cached = user.__dict__.get(_GROUPS_CACHE)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user.__dict__[_GROUPS_CACHE] = cached
+    return cached
+
+
+def forget_group_names(user: Any) -> None:
+    """After the directory changed the user's groups within this request."""
+    user.__dict__.pop(_GROUPS_CACHE, None)
+
+
 def may(user: Any, action: str, model: type[Model]) -> bool:
     """Does `user` hold `action` on this kind of object at all (list pages, nav items, Add buttons)?
 
@@ -147,7 +164,7 @@ def may(user: Any, action: str, model: type[Model]) -> bool:
         return False
     if user.is_superuser:
         return True
-    groups = set(user.groups.values_list("name", flat=True))
+    groups = group_names(user)
     if groups.intersection(rule.roles):
         return True
     if not rule.grant_action or settings.KEYDESK_ENGINEER_GROUP not in groups:

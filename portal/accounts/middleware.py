@@ -29,6 +29,9 @@ class DirectoryRecheckMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_active:
+            logout(request)
+            return to_login(request, "Your Keydesk account was deactivated by an admin.")
         if user is not None and user.is_authenticated and user.from_directory:
             if services.directory_check_is_due(request):
                 try:

@@ -8,6 +8,7 @@ from django.contrib import auth
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
+from portal.access.policy import forget_group_names
 from portal.accounts.backends import DirectoryUnavailable, KeydeskLDAPBackend, is_plausible_login_name
 from portal.accounts.models import User, normalize_login_name
 from portal.audit import services as audit
@@ -61,6 +62,7 @@ def recheck_directory(request: HttpRequest) -> None:
     except DirectoryUnavailable as exc:
         audit.record(user, "accounts.directory.check", outcome=Outcome.ERROR, message=str(exc))
         raise
+    forget_group_names(user)
     if not still_active:
         user.groups.clear()
         audit.record(

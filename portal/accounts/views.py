@@ -73,7 +73,12 @@ def home(request: HttpRequest) -> HttpResponse:
     if access.may(request.user, "audit", AuditEvent):
         return redirect("audit:event_list")
     groups = sorted(request.user.groups.values_list("name", flat=True))
-    return render(request, "accounts/no_access.html", {"groups": groups, "roles": _role_groups()})
+    context = {
+        "groups": groups,
+        "roles": _role_groups(),
+        "engineer": settings.KEYDESK_ENGINEER_GROUP in groups,
+    }
+    return render(request, "accounts/no_access.html", context)
 
 
 def _role_groups() -> dict[str, str]:

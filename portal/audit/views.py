@@ -1,3 +1,5 @@
+import json
+
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -54,7 +56,12 @@ def _timeline_title(filterset: AuditEventFilterSet) -> str:
 @access.requires("audit", AuditEvent)
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = access.get_for_user_or_404(request.user, "audit", AuditEvent, pk=pk)
-    return render(request, "audit/event_detail.html", {"event": event})
+    as_json = {
+        name: json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+        for name, value in (("before", event.before), ("after", event.after), ("detail", event.detail))
+        if value
+    }
+    return render(request, "audit/event_detail.html", {"event": event, "as_json": as_json})
 
 
 @access.requires("audit", AuditEvent)

@@ -38,7 +38,9 @@ def _justification(
     form = JustificationForm(request.POST, required=required)
     if form.is_valid():
         return {"justification": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}, None
-    tried = bool(request.POST.get("justifying")) or any(request.POST.get(name) for name in ("ticket", "reason"))
+    tried = bool(request.POST.get("justifying")) or any(
+        request.POST.get(name) for name in ("ticket", "reason")
+    )
     context = {"credential": credential, "form": form, "action": action, "show_errors": tried}
     return {}, _fragment(request, "vault/_justification.html", context, status=400)
 
@@ -123,5 +125,10 @@ def credential_update(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except FAILURES as exc:
         return _failure(request, credential, exc)
-    context = {"credential": credential, "rotation": rotation, "verb": "Stored the new value of", "typed": True}
+    context = {
+        "credential": credential,
+        "rotation": rotation,
+        "verb": "Stored the new value of",
+        "typed": True,
+    }
     return _fragment(request, "vault/_rotated.html", context)

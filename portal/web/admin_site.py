@@ -8,7 +8,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.forms.models import model_to_dict
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from portal import access
 
@@ -29,6 +29,10 @@ class KeydeskAdminSite(admin.AdminSite):
         return user.is_active and (
             access.may(user, "manage", Device) or access.may(user, "audit", AuditEvent)
         )
+
+    def password_change(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # Passwords live in the directory; a local one would be a second way in.
+        raise Http404("Passwords are managed in the directory.")
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         if request.user.is_authenticated:
@@ -96,6 +100,12 @@ class PolicyModelAdmin(admin.ModelAdmin):
             before=getattr(form, "_audit_before", None),
             after=snapshot(obj),
         )
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+        if any(not str(value).isdigit() for value in selected):
+            return HttpResponseBadRequest("The selection is not valid. Reload the list and try again.")
+        return super().changelist_view(request, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         from portal.audit import services as audit

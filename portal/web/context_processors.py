@@ -16,8 +16,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "htmx_static": settings.KEYDESK_HTMX_STATIC,
         "nav": {
-            "devices": True,
+            "devices": access.may(user, "view", Device),
             "audit": access.may(user, "audit", AuditEvent),
-            "admin": access.may(user, "manage", Device),
+            "admin": access.may(user, "manage", Device) or access.may(user, "audit", AuditEvent),
         },
     }

@@ -104,3 +104,11 @@ def test_event_detail_is_for_auditors_only(client_alice, alice):
 def test_bad_outcome_filter_is_reported(client_dave):
     body = client_dave.get(URL, {"outcome": "bogus"}).content.decode()
     assert "Select a valid choice" in body
+
+
+def test_event_detail_shows_json_not_python(client_dave, alice):
+    event = audit.record(
+        alice, "inventory.tenant.update", before={"name": "A", "active": True}, after={"name": "B"}
+    )
+    body = client_dave.get(reverse("audit:event_detail", args=[event.pk])).content.decode()
+    assert "&quot;active&quot;: true" in body and "True" not in body
