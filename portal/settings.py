@@ -278,6 +278,13 @@ VAULT_TOKEN = env_secret("VAULT_TOKEN", "") if KEYDESK_DEV else ""
 VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
 VAULT_CACERT = env_str("VAULT_CACERT", "")
 VAULT_SKIP_VERIFY = env_bool("VAULT_SKIP_VERIFY", False)
+# Client certificate for Vault's TLS cert auth / mTLS listeners (both or neither).
+VAULT_CLIENT_CERT = env_str("VAULT_CLIENT_CERT", "")
+VAULT_CLIENT_KEY = env_str("VAULT_CLIENT_KEY", "")
+if bool(VAULT_CLIENT_CERT) != bool(VAULT_CLIENT_KEY):
+    raise ImproperlyConfigured("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together")
+# How many times a read is retried when Vault is briefly unavailable (writes are never retried).
+VAULT_READ_RETRIES = env_int("VAULT_READ_RETRIES", 2)
 VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5)
 if not KEYDESK_DEV and not (VAULT_ROLE_ID and VAULT_SECRET_ID):
     raise ImproperlyConfigured("VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms) are required")

@@ -8,6 +8,7 @@ through in SecretVersion.data, whose repr never shows them.
 
 import base64
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -115,7 +116,9 @@ class VaultClient:
         token: str = "",
         approle_mount: str = "approle",
         verify: bool | str = True,
+        cert: tuple[str, str] | None = None,
         timeout: float = 5,
+        read_retries: int = 2,
     ) -> None:
         if not (role_id and secret_id) and not token:
             raise ValueError("VaultClient needs an AppRole (role_id + secret_id) or a token")
@@ -125,13 +128,18 @@ class VaultClient:
         self._static_token = token
         self._approle_mount = approle_mount
         self._verify = verify
+        self._cert = cert
         self._timeout = timeout
+        self._read_retries = read_retries
         self._token = token
+        # When the AppRole token must be renewed (monotonic clock); None for a static token.
+        self._renew_at: float | None = None
         self._clients: dict[str, hvac.Client] = {}
         self._lock = threading.Lock()
-        # Counts HTTP calls to Vault (logins excluded) so tests can prove the call budget.
+        # Counts HTTP calls to Vault (logins and renewals apart) so tests can prove the call budget.
         self.calls = 0
         self.logins = 0
+        self.renewals = 0
 
     def __repr__(self) -> str:
         return f"VaultClient(addr={self.addr!r})"
@@ -142,7 +150,11 @@ class VaultClient:
         client = self._clients.get(namespace)
         if client is None:
             client = hvac.Client(
-                url=self.addr, verify=self._verify, timeout=self._timeout, namespace=namespace or None
+                url=self.addr,
+                verify=self._verify,
+                cert=self._cert,
+                timeout=self._timeout,
+                namespace=namespace or None,
             )
             self._clients[namespace] = client
         client.token = self._token
@@ -152,15 +164,47 @@ class VaultClient:
         if not self._role_id:
             return
         with self._lock:
-            login_client = hvac.Client(url=self.addr, verify=self._verify, timeout=self._timeout)
+            login_client = hvac.Client(
+                url=self.addr, verify=self._verify, cert=self._cert, timeout=self._timeout
+            )
             response = self._translate(
                 lambda: login_client.auth.approle.login(
-                    role_id=self._role_id, secret_id=self._secret_id, mount_point=self._approle_mount
+                    role_id=self._role_id,
+                    secret_id=self._secret_id,
+                    mount_point=self._approle_mount,
+                    use_token=False,
                 ),
                 what="log in with the portal's AppRole",
             )
             self._token = response["auth"]["client_token"]
+            self._schedule_renewal(response["auth"])
             self.logins += 1
+
+    def _schedule_renewal(self, auth: dict) -> None:
+        lease = int(auth.get("lease_duration") or 0)
+        # Renew when two thirds of the token's life have passed; a token that cannot be renewed
+        # is replaced by a fresh login at that point instead.
+        self._renew_at = time.monotonic() + lease * 2 / 3 if lease else None
+        self._renewable = bool(auth.get("renewable"))
+
+    def _keep_token_fresh(self) -> None:
+        """Renew (or replace) the AppRole token before it expires, not on every request."""
+        if not self._token:
+            self._login()
+            return
+        if self._renew_at is None or time.monotonic() < self._renew_at:
+            return
+        if self._renewable:
+            try:
+                response = self._translate(
+                    lambda: self._hvac("").auth.token.renew_self(), what="renew the portal's Vault token"
+                )
+                self._schedule_renewal(response["auth"])
+                self.renewals += 1
+                return
+            except VaultError:
+                pass  # at its maximum lifetime, or revoked: log in afresh
+        self._login()
 
     def _translate(self, operation: Callable[[], T], *, what: str) -> T:
         try:
@@ -209,20 +253,30 @@ class VaultClient:
                 "Try again in a minute; if it persists, tell the platform team."
             ) from None
 
-    def _call(self, namespace: str, operation: Callable[[hvac.Client], T], *, what: str) -> T:
-        """One Vault call; on a refused token (expired, revoked), log in again once and retry."""
-        if not self._token:
-            self._login()
-        try:
-            self.calls += 1
-            return self._translate(lambda: operation(self._hvac(namespace)), what=what)
-        except VaultForbidden:
-            if not self._role_id:
-                raise
-            # A 403 on a request that Vault refused changes nothing, so one retry is safe for writes too.
-            self._login()
-            self.calls += 1
-            return self._translate(lambda: operation(self._hvac(namespace)), what=what)
+    def _call(
+        self, namespace: str, operation: Callable[[hvac.Client], T], *, what: str, idempotent: bool = False
+    ) -> T:
+        """One Vault call. A refused token (expired, revoked) gets one fresh login and one retry —
+        safe for writes too, since Vault changed nothing. Reads (idempotent) also retry a bounded
+        number of times when Vault is briefly unavailable; writes never retry blindly, because a
+        write that timed out may have happened."""
+        self._keep_token_fresh()
+        attempts = 1 + (self._read_retries if idempotent else 0)
+        for attempt in range(attempts):
+            try:
+                self.calls += 1
+                return self._translate(lambda: operation(self._hvac(namespace)), what=what)
+            except VaultForbidden:
+                if not self._role_id:
+                    raise
+                self._login()
+                self.calls += 1
+                return self._translate(lambda: operation(self._hvac(namespace)), what=what)
+            except VaultUnavailable:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     # -- KV v2 --
 
@@ -236,6 +290,7 @@ class VaultClient:
                     path=ref.path, mount_point=ref.mount, version=version, raise_on_deleted_version=False
                 ),
                 what=what,
+                idempotent=True,
             )
         except VaultNotFound:
             raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
@@ -261,6 +316,7 @@ class VaultClient:
                 ref.namespace,
                 lambda c: c.secrets.kv.v2.read_secret_metadata(path=ref.path, mount_point=ref.mount),
                 what=f"read the metadata of {ref}",
+                idempotent=True,
             )
         except VaultNotFound:
             raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
@@ -333,7 +389,11 @@ def get_client() -> VaultClient:
                     token=settings.VAULT_TOKEN,
                     approle_mount=settings.VAULT_APPROLE_MOUNT,
                     verify=verify,
+                    cert=(settings.VAULT_CLIENT_CERT, settings.VAULT_CLIENT_KEY)
+                    if settings.VAULT_CLIENT_CERT
+                    else None,
                     timeout=settings.VAULT_TIMEOUT_SECONDS,
+                    read_retries=settings.VAULT_READ_RETRIES,
                 )
     return _client
 
