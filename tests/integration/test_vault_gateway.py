@@ -1,0 +1,158 @@
+"""The gateway against the real OpenBao when things go wrong: expiring and revoked tokens, refused
+connections, slowness, rate limits, a sealed server — and the call budget when all is well."""
+
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from portal.audit.models import AuditEvent
+from portal.vault import client as vault_client
+from portal.vault import services
+from portal.vault.client import VaultClient, VaultSealed, VaultUnavailable
+from tests.conftest import HTMX, signed_in
+from tests.factories import make_credential, make_device, make_engineer, make_grant
+from tests.integration.proxy import FlakyProxy
+
+pytestmark = pytest.mark.django_db
+
+
+def bao_run(*args: str) -> str:
+    token = Path(os.environ["KEYDESK_BAO_ROOT_TOKEN_FILE"]).read_text().strip()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "BAO_ADDR": settings.VAULT_ADDR,
+        "BAO_TOKEN": token,
+        "HOME": os.environ.get("HOME", "/tmp"),
+    }
+    result = subprocess.run(
+        [os.environ["KEYDESK_VAULT_BIN"], *args], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def fresh_client(addr: str | None = None, **options) -> VaultClient:
+    return VaultClient(
+        addr or settings.VAULT_ADDR,
+        role_id=settings.VAULT_ROLE_ID,
+        secret_id=settings.VAULT_SECRET_ID,
+        **options,
+    )
+
+
+@pytest.fixture
+def engineer(acme_tenant):
+    make_grant(acme_tenant, "view", "reveal", "rotate", group="team-acme")
+    return make_engineer("alice", "team-acme")
+
+
+@pytest.fixture
+def credential(acme_tenant):
+    credential = make_credential(make_device(acme_tenant))
+    services.store_initial_value(
+        credential, {"username": "svc", "password": services.generate_value(credential)}
+    )
+    return credential
+
+
+def test_steady_state_reveal_is_one_call_and_rotation_at_most_three(engineer, credential):
+    vault = vault_client.get_client()
+    calls, logins = vault.calls, vault.logins
+    services.reveal_secret(engineer, credential)
+    assert (vault.calls - calls, vault.logins - logins) == (1, 0)
+    calls = vault.calls
+    services.rotate_secret(engineer, credential)
+    assert vault.calls - calls <= 3 and vault.logins == logins
+
+
+def test_token_is_renewed_before_it_expires_without_a_new_login(credential):
+    vault = fresh_client()
+    ref = services.secret_ref(credential)
+    vault.metadata(ref)
+    assert (vault.logins, vault.renewals) == (1, 0)
+    vault._renew_at = time.monotonic() - 1  # two thirds of the token's life have passed
+    vault.metadata(ref)
+    assert (vault.logins, vault.renewals) == (1, 1)
+
+
+def test_a_revoked_token_is_replaced_mid_request_without_the_engineer_noticing(client, engineer, credential):
+    vault = vault_client.get_client()
+    vault.metadata(services.secret_ref(credential))
+    bao_run("token", "revoke", vault._token)
+    logins = vault.logins
+    response = signed_in(engineer, client).post(
+        reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
+    )
+    assert response.status_code == 200 and vault.logins == logins + 1
+
+
+def test_reads_retry_a_briefly_refused_connection_but_writes_do_not(credential):
+    proxy = FlakyProxy("127.0.0.1", int(settings.VAULT_ADDR.rsplit(":", 1)[1]))
+    try:
+        vault = fresh_client(proxy.url)
+        vault._login()
+        ref = services.secret_ref(credential)
+        proxy.refuse = 1
+        assert vault.metadata(ref).current_version == 1
+        proxy.refuse = 5
+        vault._clients.clear()  # drop the pooled connection so the next read must connect
+        with pytest.raises(VaultUnavailable, match="cannot be reached"):
+            vault.metadata(ref)
+        proxy.refuse, before = 1, proxy.connections
+        vault._clients.clear()  # no pooled connection: the write has to connect
+        with pytest.raises(VaultUnavailable):
+            vault.write(ref, {"password": "never-written"}, cas=1)
+        assert proxy.connections == before + 1  # tried once, not retried
+    finally:
+        proxy.close()
+
+
+def test_a_slow_vault_is_a_clear_timeout(credential):
+    proxy = FlakyProxy("127.0.0.1", int(settings.VAULT_ADDR.rsplit(":", 1)[1]))
+    proxy.delay = 3
+    try:
+        vault = fresh_client(proxy.url, timeout=1, read_retries=0)
+        with pytest.raises(VaultUnavailable, match="did not answer within 1s"):
+            vault.metadata(services.secret_ref(credential))
+    finally:
+        proxy.close()
+
+
+def test_rate_limiting_is_a_clear_message(credential):
+    bao_run("write", "sys/quotas/rate-limit/keydesk-test", "rate=1", "interval=60s", "path=acme/")
+    try:
+        vault = fresh_client(read_retries=1)
+        ref = services.secret_ref(credential)
+        with pytest.raises(VaultUnavailable, match="rate-limiting"):
+            for _ in range(5):
+                vault.metadata(ref)
+    finally:
+        bao_run("delete", "sys/quotas/rate-limit/keydesk-test")
+
+
+def test_a_sealed_vault_is_a_clear_503_audited_and_unsealing_brings_it_back(client, engineer, credential):
+    log = Path(os.environ["KEYDESK_BAO_AUDIT_LOG"]).with_name("server.log").read_text()
+    unseal_key = re.search(r"Unseal Key: (\S+)", log).group(1)
+    url = reverse("vault:credential_reveal", args=[credential.pk])
+    engineer_client = signed_in(engineer, client)
+    bao_run("operator", "seal")
+    try:
+        response = engineer_client.post(url, **HTMX)
+        assert response.status_code == 503 and "sealed" in response.content.decode()
+        assert AuditEvent.objects.filter(action="vault.secret.read", outcome="error").exists()
+        with pytest.raises(VaultSealed):
+            fresh_client().metadata(services.secret_ref(credential))
+    finally:
+        bao_run("operator", "unseal", unseal_key)
+    for _ in range(50):
+        if engineer_client.post(url, **HTMX).status_code == 200:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("OpenBao did not come back after unsealing")
