@@ -7,6 +7,7 @@ from portal.web import views as web_views
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("readyz", web_views.readyz, name="readyz"),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.inventory.urls")),
     path("", include("portal.vault.urls")),

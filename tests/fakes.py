@@ -76,3 +76,8 @@ class FakeVaultClient:
     def verify_signature(self, mount: str, key: str, data: bytes, signature: str) -> bool:
         self.calls.append(("verify", f"{mount}/{key}"))
         return signature == self.sign(mount, key, data)
+
+    state = "ok"
+
+    def health(self, timeout: float = 2.0) -> str:
+        return self.state

@@ -6,10 +6,28 @@ from portal.audit.models import AuditEvent
 pytestmark = pytest.mark.django_db
 
 
-def test_healthz_is_public_and_checks_the_database(client_anon):
+def test_healthz_is_public_and_reports_each_part(client_anon):
     response = client_anon.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "vault": "ok", "ldap": "ok"}
+
+
+def test_healthz_stays_up_when_vault_is_sealed_but_readyz_does_not(client_anon, fake_vault):
+    fake_vault.state = "sealed"
+    live, ready = client_anon.get(reverse("healthz")), client_anon.get(reverse("readyz"))
+    assert (live.status_code, live.json()["vault"]) == (200, "sealed")
+    assert (ready.status_code, ready.json()["status"]) == (503, "not ready")
+
+
+def test_the_header_says_when_vault_is_down(client_alice, fake_vault, device_a):
+    from portal.web import context_processors
+
+    fake_vault.state = "sealed"
+    context_processors._VAULT_STATE["checked"] = 0.0
+    body = client_alice.get(reverse("inventory:device_list")).content.decode()
+    assert "Vault is sealed" in body
+    fake_vault.state = "ok"
+    context_processors._VAULT_STATE["checked"] = 0.0
 
 
 def test_logout_is_post_only(client_alice):

@@ -119,3 +119,23 @@ class LocalAccountBackend(ModelBackend):
 
     def user_can_authenticate(self, user: User) -> bool:
         return super().user_can_authenticate(user) and not user.directory_dn
+
+
+def directory_health(timeout: float = 2.0) -> str:
+    """ "ok" when the service account can bind to the directory, else what went wrong."""
+    from django.conf import settings
+
+    connection = ldap.initialize(settings.AUTH_LDAP_SERVER_URI)
+    connection.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
+    connection.set_option(ldap.OPT_TIMEOUT, timeout)
+    try:
+        if settings.AUTH_LDAP_START_TLS:
+            connection.start_tls_s()
+        connection.simple_bind_s(settings.AUTH_LDAP_BIND_DN, settings.AUTH_LDAP_BIND_PASSWORD)
+        return "ok"
+    except ldap.INVALID_CREDENTIALS:
+        return "service account refused"
+    except ldap.LDAPError:
+        return "unreachable"
+    finally:
+        connection.unbind_s()

@@ -60,6 +60,17 @@ class VaultConflict(VaultError):
     status = 409
 
 
+# What /v1/sys/health's status codes mean.
+HEALTH_STATES = {
+    200: "ok",
+    429: "standby",
+    472: "dr-secondary",
+    473: "performance-standby",
+    501: "not initialised",
+    503: "sealed",
+}
+
+
 # --- values ------------------------------------------------------------------------------------
 
 
@@ -345,6 +356,22 @@ class VaultClient:
             request_id=response.get("request_id", ""),
         )
 
+    # -- health --
+
+    def health(self, timeout: float = 2.0) -> str:
+        """Vault's state from /v1/sys/health, which needs no token (so it costs no login)."""
+        try:
+            response = requests.get(
+                f"{self.addr}/v1/sys/health",
+                params={"standbycode": "429", "perfstandbyok": "false"},
+                timeout=timeout,
+                verify=self._verify,
+                cert=self._cert,
+            )
+        except requests.RequestException:
+            return "unreachable"
+        return HEALTH_STATES.get(response.status_code, f"unexpected status {response.status_code}")
+
     # -- Transit (audit checkpoints) --
 
     def sign(self, mount: str, key: str, data: bytes) -> str:
@@ -403,3 +430,11 @@ def set_client(client: VaultClient | Any | None) -> VaultClient | None:
     global _client
     previous, _client = _client, client
     return previous
+
+
+# --- health --------------------------------------------------------------------------------------
+
+
+def health(timeout: float = 2.0) -> str:
+    """ "ok", "standby", "sealed", … or "unreachable": Vault's state, for /healthz and the header."""
+    return get_client().health(timeout=timeout)

@@ -4,21 +4,42 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from portal import access
+from portal.accounts.backends import directory_health
+from portal.vault.client import health as vault_health
 from portal.web.htmx import is_htmx
+
+
+def _database_state() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - any DB failure means not healthy
+        return f"error: {type(exc).__name__}"
+
+
+def _states() -> dict[str, str]:
+    return {"database": _database_state(), "vault": vault_health(), "ldap": directory_health()}
 
 
 @access.public
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for load balancers and Docker's HEALTHCHECK: the process answers and the DB does."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        database = "ok"
-    except Exception as exc:  # noqa: BLE001 - any DB failure means not healthy
-        database = f"error: {type(exc).__name__}"
-    status = 200 if database == "ok" else 503
-    return JsonResponse({"status": "ok" if status == 200 else "error", "database": database}, status=status)
+    """Liveness (Docker's HEALTHCHECK, the load balancer): 200 while this process and its database
+    work. Vault and the directory are reported separately but do not fail it — restarting the
+    portal would not mend them."""
+    states = _states()
+    status = 200 if states["database"] == "ok" else 503
+    return JsonResponse({"status": "ok" if status == 200 else "error", **states}, status=status)
+
+
+@access.public
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 only when the database, Vault and the directory all work."""
+    states = _states()
+    ready = all(state == "ok" for state in states.values())
+    return JsonResponse({"status": "ok" if ready else "not ready", **states}, status=200 if ready else 503)
 
 
 def _error_page(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
