@@ -137,7 +137,8 @@ def policy_hcl(mounts: list[str], namespaces: list[str]) -> str:
                 '  capabilities = ["create", "read", "update"]',
                 "}",
                 f'path "{ns}{mount}/metadata/*" {{',
-                '  capabilities = ["read", "list"]',
+                '  # update: custom_metadata saying who rotated, when and why (no delete)',
+                '  capabilities = ["read", "list", "update"]',
                 "}",
                 "",
             ]

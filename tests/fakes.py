@@ -52,12 +52,24 @@ class FakeVaultClient:
         versions = self._check("metadata", ref)
         if not versions:
             raise VaultNotFound(f"There is no secret at {ref} in Vault.")
+        from portal.vault.client import VersionInfo
+
+        history = tuple(
+            VersionInfo(
+                version=number,
+                created_time=f"2026-12-0{min(number, 9)}T10:00:00Z",
+                deletion_time="2026-12-09T00:00:00Z" if (str(ref), number) in self.deleted else "",
+                destroyed=False,
+            )
+            for number in range(len(versions), 0, -1)
+        )
         return SecretMetadata(
             current_version=len(versions),
             created_time="2026-12-01T10:00:00Z",
             updated_time="2026-12-02T10:00:00Z",
             current_deleted=(str(ref), len(versions)) in self.deleted,
             request_id=f"fake-meta-{len(self.calls)}",
+            versions=history,
         )
 
     def write(self, ref: SecretRef, data: Mapping[str, Any], *, cas: int) -> WriteResult:
@@ -81,3 +93,12 @@ class FakeVaultClient:
 
     def health(self, timeout: float = 2.0) -> str:
         return self.state
+
+    annotations: dict[str, dict[str, str]]
+
+    def annotate(self, ref: SecretRef, custom_metadata: Mapping[str, str]) -> str:
+        self._check("annotate", ref)
+        if not hasattr(self, "annotations"):
+            self.annotations = {}
+        self.annotations[str(ref)] = dict(custom_metadata)
+        return f"fake-annotate-{len(self.calls)}"

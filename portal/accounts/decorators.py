@@ -14,7 +14,7 @@ from portal.accounts.middleware import to_login
 
 # Form fields that are carried through the step-up prompt and re-sent with the resumed action.
 # Never a secret value: an engineer who was typing a new value types it again.
-CARRIED_FIELDS = ("ticket", "reason", "expected_version")
+CARRIED_FIELDS = ("ticket", "reason", "expected_version", "version")
 
 
 def carried_fields(raw: str) -> str:

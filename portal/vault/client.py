@@ -95,6 +95,21 @@ class SecretVersion:
     version: int
     created_time: str
     request_id: str
+    custom_metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One version in a secret's history: when it was written, whether it still has a value."""
+
+    version: int
+    created_time: str
+    deletion_time: str
+    destroyed: bool
+
+    @property
+    def readable(self) -> bool:
+        return not self.destroyed and not self.deletion_time
 
 
 @dataclass(frozen=True)
@@ -104,6 +119,11 @@ class SecretMetadata:
     updated_time: str
     current_deleted: bool
     request_id: str
+    versions: tuple[VersionInfo, ...] = ()
+    oldest_version: int = 0
+    max_versions: int = 0
+    cas_required: bool = False
+    custom_metadata: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -304,6 +324,11 @@ class VaultClient:
                 idempotent=True,
             )
         except VaultNotFound:
+            if version:
+                raise VaultNotFound(
+                    f"Version {version} of {ref} is not in Vault (it may have been pruned: Vault keeps only "
+                    "the newest versions)."
+                ) from None
             raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
         payload = response.get("data") or {}
         metadata = payload.get("metadata") or {}
@@ -318,6 +343,7 @@ class VaultClient:
             version=int(metadata.get("version", 0)),
             created_time=metadata.get("created_time", ""),
             request_id=response.get("request_id", ""),
+            custom_metadata=metadata.get("custom_metadata") or {},
         )
 
     def metadata(self, ref: SecretRef) -> SecretMetadata:
@@ -333,14 +359,47 @@ class VaultClient:
             raise VaultNotFound(f"There is no secret at {ref} in Vault.") from None
         payload = response.get("data") or {}
         current = int(payload.get("current_version") or 0)
-        version_info = (payload.get("versions") or {}).get(str(current), {})
+        versions = tuple(
+            sorted(
+                (
+                    VersionInfo(
+                        version=int(number),
+                        created_time=info.get("created_time", ""),
+                        deletion_time=info.get("deletion_time", ""),
+                        destroyed=bool(info.get("destroyed")),
+                    )
+                    for number, info in (payload.get("versions") or {}).items()
+                ),
+                key=lambda info: info.version,
+                reverse=True,
+            )
+        )
+        current_info = next((info for info in versions if info.version == current), None)
         return SecretMetadata(
             current_version=current,
             created_time=payload.get("created_time", ""),
             updated_time=payload.get("updated_time", ""),
-            current_deleted=bool(version_info.get("deletion_time")) or bool(version_info.get("destroyed")),
+            current_deleted=bool(current_info and not current_info.readable),
             request_id=response.get("request_id", ""),
+            versions=versions,
+            oldest_version=int(payload.get("oldest_version") or 0),
+            max_versions=int(payload.get("max_versions") or 0),
+            cas_required=bool(payload.get("cas_required")),
+            custom_metadata=payload.get("custom_metadata") or {},
         )
+
+    def annotate(self, ref: SecretRef, custom_metadata: Mapping[str, str]) -> str:
+        """Set the secret's custom_metadata (who changed it, when, why), so Vault's own UI tells
+        the same story as the portal. Returns Vault's request id."""
+        response = self._call(
+            ref.namespace,
+            # Only custom_metadata is sent, so max_versions, cas_required and the rest stay as set.
+            lambda c: c.adapter.post(
+                f"/v1/{ref.mount}/metadata/{ref.path}", json={"custom_metadata": dict(custom_metadata)}
+            ),
+            what=f"record who changed {ref} in its metadata",
+        )
+        return (response or {}).get("request_id", "") if isinstance(response, dict) else ""
 
     def write(self, ref: SecretRef, data: Mapping[str, Any], *, cas: int) -> WriteResult:
         """Write a new version only if the current one is still `cas` (0: only if none exists)."""

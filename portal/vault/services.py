@@ -120,14 +120,27 @@ def _require_justification(
 
 
 def reveal_secret(
-    actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
+    actor: Any,
+    credential: Credential,
+    *,
+    version: int | None = None,
+    justification: str = "",
+    ticket: str = "",
 ) -> RevealedSecret:
-    """The current value of a credential, returned only once its audit event is committed."""
+    """The current (or an older) value of a credential, returned only once its audit event is committed.
+
+    An older version always needs a ticket and a reason: it is not what the device uses now.
+    """
     ensure_can(actor, "reveal", credential)
+    if version is not None and not (justification and ticket):
+        access.record_denial(
+            actor, "reveal", Credential, status=400, target=credential, reason="justification missing"
+        )
+        raise JustificationMissing("Revealing an older version needs a ticket and a reason.")
     _require_justification(actor, "reveal", credential, justification, ticket)
     ref = secret_ref(credential)
     try:
-        secret = client.get_client().read(ref)
+        secret = client.get_client().read(ref, version=version)
     except VaultError as exc:
         _record_failure(
             actor, "vault.secret.read", credential, exc, justification=justification, ticket=ticket
@@ -175,9 +188,11 @@ def _write_new_value(
     ref = secret_ref(credential)
     vault = client.get_client()
     context = {"justification": justification, "ticket": ticket}
+    annotations: dict[str, str] = {}
     try:
         current = vault.read(ref)
         version_before, data = current.version, dict(current.data)
+        annotations = dict(current.custom_metadata)
     except VaultNotFound as exc:
         if action == "rotate":
             # A rotation replaces one field of an existing secret; inventing the rest would leave a
@@ -235,7 +250,28 @@ def _write_new_value(
             f"The secret was changed in Vault (now version {result.version}) and the attempt is on the audit "
             "trail, but its outcome could not be recorded. Do not repeat it; tell the platform team."
         ) from exc
+    # Vault's own UI and CLI then say who changed it, when and why (one more call; best effort: the
+    # new version is written and audited even if this fails).
+    annotations.update(_annotation(actor, action, ticket))
+    try:
+        vault.annotate(ref, annotations)
+    except VaultError as exc:
+        _record_failure(actor, "vault.secret.annotate", credential, exc, version_after=result.version)
     return Rotation(version_before=version_before, version_after=result.version)
+
+
+def _annotation(actor: Any, action: str, ticket: str) -> dict[str, str]:
+    from django.utils import timezone
+
+    from portal.audit import context
+
+    return {
+        "keydesk_changed_by": getattr(actor, "username", "") or "system",
+        "keydesk_changed_at": timezone.now().isoformat(timespec="seconds"),
+        "keydesk_action": action,
+        "keydesk_ticket": ticket or "-",
+        "keydesk_request_id": str(context.current().request_id),
+    }
 
 
 def rotate_secret(
@@ -278,6 +314,17 @@ def update_secret(
         justification=justification,
         ticket=ticket,
     )
+
+
+def history(actor: Any, credential: Credential) -> client.SecretMetadata:
+    """The credential's versions (numbers, times, deleted or destroyed) — never values."""
+    ensure_can(actor, "view", credential)
+    try:
+        return client.get_client().metadata(secret_ref(credential))
+    except VaultError as exc:
+        if not isinstance(exc, VaultNotFound):
+            _record_failure(actor, "vault.secret.metadata", credential, exc)
+        raise
 
 
 def current_version(actor: Any, credential: Credential) -> int:

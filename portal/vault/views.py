@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal import access
 from portal.accounts.decorators import step_up_required
@@ -29,19 +29,30 @@ def _error(request: HttpRequest, credential: Credential, message: str, status: i
 
 
 def _justification(
-    request: HttpRequest, credential: Credential, action: str
+    request: HttpRequest,
+    credential: Credential,
+    action: str,
+    *,
+    always: bool = False,
+    extra: dict | None = None,
 ) -> tuple[dict[str, str], HttpResponse | None]:
     """The ticket and reason for `action`, or the in-place prompt asking for them (400).
 
     Field errors show only once the engineer has tried."""
-    required = access.justification_required(request.user, action, credential.device)
+    required = always or access.justification_required(request.user, action, credential.device)
     form = JustificationForm(request.POST, required=required)
     if form.is_valid():
         return {"justification": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}, None
     tried = bool(request.POST.get("justifying")) or any(
         request.POST.get(name) for name in ("ticket", "reason")
     )
-    context = {"credential": credential, "form": form, "action": action, "show_errors": tried}
+    context = {
+        "credential": credential,
+        "form": form,
+        "action": action,
+        "show_errors": tried,
+        **(extra or {}),
+    }
     return {}, _fragment(request, "vault/_justification.html", context, status=400)
 
 
@@ -58,6 +69,31 @@ def _failure(request: HttpRequest, credential: Credential, exc: Exception) -> Ht
 FAILURES = (VaultError, AuditWriteFailed, services.JustificationMissing)
 
 
+def _version(request: HttpRequest) -> int | None | str:
+    """The older version asked for (POST `version`), None for the current one, "bad" for junk."""
+    raw = request.POST.get("version", "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else "bad"
+
+
+@require_GET
+@access.requires("view", Credential)
+@never_cache
+def credential_history(request: HttpRequest, pk: int) -> HttpResponse:
+    credential = access.get_for_user_or_404(request.user, "view", Credential, pk=pk)
+    try:
+        metadata = services.history(request.user, credential)
+    except VaultError as exc:
+        return _error(request, credential, exc.message, exc.status)
+    context = {
+        "credential": credential,
+        "metadata": metadata,
+        "may_reveal": access.can(request.user, "reveal", credential),
+    }
+    return _fragment(request, "vault/_history.html", context)
+
+
 @require_POST
 @access.requires("reveal", Credential)
 @step_up_required
@@ -65,11 +101,16 @@ FAILURES = (VaultError, AuditWriteFailed, services.JustificationMissing)
 @sensitive_variables("revealed")
 def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "reveal", Credential, pk=pk)
-    why, prompt = _justification(request, credential, "reveal")
+    version = _version(request)
+    if version == "bad":
+        return _error(request, credential, "That is not a version number.", 400)
+    why, prompt = _justification(
+        request, credential, "reveal", always=version is not None, extra={"version": version}
+    )
     if prompt:
         return prompt
     try:
-        revealed = services.reveal_secret(request.user, credential, **why)
+        revealed = services.reveal_secret(request.user, credential, version=version, **why)
     except FAILURES as exc:
         return _failure(request, credential, exc)
     # The one response that carries a secret: no browser, proxy or CDN may keep it.

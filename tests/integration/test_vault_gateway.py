@@ -156,3 +156,44 @@ def test_a_sealed_vault_is_a_clear_503_audited_and_unsealing_brings_it_back(clie
         time.sleep(0.2)
     else:
         pytest.fail("OpenBao did not come back after unsealing")
+
+
+def test_rotation_tells_vaults_own_metadata_who_rotated_and_why(acme_tenant, credential):
+    from tests.integration.conftest import bao
+
+    acme_tenant.requires_justification = True
+    acme_tenant.save()
+    make_grant(acme_tenant, "view", "rotate", group="team-acme")
+    user = make_engineer("alice", "team-acme")
+    services.rotate_secret(user, credential, justification="Suspected leak after visit", ticket="INC7")
+    ref = services.secret_ref(credential)
+    metadata = bao("kv metadata get", f"-mount={ref.mount}", ref.path, namespace=ref.namespace)["data"]
+    assert metadata["custom_metadata"]["keydesk_changed_by"] == "alice"
+    assert metadata["custom_metadata"]["keydesk_ticket"] == "INC7"
+    assert metadata["current_version"] == 2
+
+
+def test_cas_required_and_max_versions_mounts_work_and_say_so(client, engineer, credential):
+    ref = services.secret_ref(credential)
+    bao_run(
+        "kv",
+        "metadata",
+        "put",
+        f"-namespace={ref.namespace}",
+        f"-mount={ref.mount}",
+        "-cas-required=true",
+        "-max-versions=2",
+        ref.path,
+    )
+    for _ in range(3):
+        services.rotate_secret(engineer, credential)  # check-and-set always sent, so cas_required is fine
+    metadata = services.history(engineer, credential)
+    assert metadata.cas_required and metadata.max_versions == 2
+    assert [info.version for info in metadata.versions] == [4, 3]
+    page = signed_in(engineer, client).get(reverse("vault:credential_history", args=[credential.pk]), **HTMX)
+    assert "Vault keeps the last 2" in page.content.decode() and "check-and-set" in page.content.decode()
+    url = reverse("vault:credential_reveal", args=[credential.pk])
+    pruned = client.post(
+        url, {"version": "1", "ticket": "INC1", "reason": "Comparing with the old value"}, **HTMX
+    )
+    assert pruned.status_code == 404 and "may have been pruned" in pruned.content.decode()

@@ -44,7 +44,7 @@ def test_entitled_engineer_rotates_with_cas_and_both_steps_are_audited(
         ("attempt", 1, None),
         ("success", 1, 2),
     ]
-    assert [operation for operation, _ in fake_vault.calls] == ["read", "write"]
+    assert [operation for operation, _ in fake_vault.calls] == ["read", "write", "annotate"]
 
 
 def test_concurrent_change_gives_409_and_nothing_is_overwritten(
