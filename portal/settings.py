@@ -276,6 +276,33 @@ VAULT_ROLE_ID = env_secret("VAULT_ROLE_ID", "")
 VAULT_SECRET_ID = env_secret("VAULT_SECRET_ID", "")
 VAULT_TOKEN = env_secret("VAULT_TOKEN", "") if KEYDESK_DEV else ""
 VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
+
+
+def _namespace_approles(directory: str) -> dict[str, tuple[str, str]]:
+    """{namespace: (role_id, secret_id)} from DIR/<namespace>/role_id and DIR/<namespace>/secret_id:
+    one AppRole inside each tenant namespace, so each tenant's secrets need that tenant's token."""
+    if not directory:
+        return {}
+    root = Path(directory)
+    if not root.is_dir():
+        raise ImproperlyConfigured(f"VAULT_NAMESPACE_APPROLES_DIR={directory} is not a directory")
+    approles = {}
+    for entry in sorted(root.iterdir()):
+        if not entry.is_dir():
+            continue
+        try:
+            approles[entry.name] = (
+                (entry / "role_id").read_text(encoding="utf-8").strip(),
+                (entry / "secret_id").read_text(encoding="utf-8").strip(),
+            )
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"VAULT_NAMESPACE_APPROLES_DIR: {entry} is unreadable ({exc.strerror})"
+            ) from None
+    return approles
+
+
+VAULT_NAMESPACE_APPROLES = _namespace_approles(env_str("VAULT_NAMESPACE_APPROLES_DIR", ""))
 VAULT_CACERT = env_str("VAULT_CACERT", "")
 VAULT_SKIP_VERIFY = env_bool("VAULT_SKIP_VERIFY", False)
 # Client certificate for Vault's TLS cert auth / mTLS listeners (both or neither).

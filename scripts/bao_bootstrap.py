@@ -120,11 +120,13 @@ def ensure_transit_key(root: hvac.Client) -> None:
     try:
         root.secrets.transit.read_key(AUDIT_KEY, mount_point=TRANSIT_MOUNT)
     except hvac.exceptions.InvalidPath:
-        root.secrets.transit.create_key(AUDIT_KEY, key_type="ed25519", exportable=False, mount_point=TRANSIT_MOUNT)
+        root.secrets.transit.create_key(
+            AUDIT_KEY, key_type="ed25519", exportable=False, mount_point=TRANSIT_MOUNT
+        )
     log(f"root namespace: Transit key {TRANSIT_MOUNT}/{AUDIT_KEY} for audit checkpoints")
 
 
-def policy_hcl(mounts: list[str], namespaces: list[str]) -> str:
+def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
         "# No delete/destroy/patch, no sys/. Written by scripts/bao_bootstrap.py.",
@@ -137,20 +139,26 @@ def policy_hcl(mounts: list[str], namespaces: list[str]) -> str:
                 '  capabilities = ["create", "read", "update"]',
                 "}",
                 f'path "{ns}{mount}/metadata/*" {{',
-                '  # update: custom_metadata saying who rotated, when and why (no delete)',
+                "  # update: custom_metadata saying who rotated, when and why (no delete)",
                 '  capabilities = ["read", "list", "update"]',
                 "}",
                 "",
             ]
+    lines += (
+        []
+        if not transit
+        else [
+            "# Signing audit-trail checkpoints with a Transit key the portal can use but never export.",
+            f'path "{TRANSIT_MOUNT}/sign/{AUDIT_KEY}" {{',
+            '  capabilities = ["update"]',
+            "}",
+            f'path "{TRANSIT_MOUNT}/verify/{AUDIT_KEY}" {{',
+            '  capabilities = ["update"]',
+            "}",
+            "",
+        ]
+    )
     lines += [
-        "# Signing audit-trail checkpoints with a Transit key the portal can use but never export.",
-        f'path "{TRANSIT_MOUNT}/sign/{AUDIT_KEY}" {{',
-        '  capabilities = ["update"]',
-        "}",
-        f'path "{TRANSIT_MOUNT}/verify/{AUDIT_KEY}" {{',
-        '  capabilities = ["update"]',
-        "}",
-        "",
         "# The token's own housekeeping (the default policy is not attached).",
         'path "auth/token/lookup-self" {',
         '  capabilities = ["read"]',
@@ -280,59 +288,74 @@ def verify(
     namespaces: list[str],
     policy: str,
     role: str,
+    home: str | None = None,
 ) -> None:
-    login = client(addr)
+    """Log in as the AppRole of `home` (None: the root namespace) and check it can use its own
+    KV mounts, and nothing else: no other namespace, no other mount, no sys/."""
+    login = client(addr, namespace=home)
     login.auth.approle.login(role_id=role_id, secret_id=secret_id)
     token = login.token
     check = Checker()
+    where_home = f"namespace {home}" if home else "root namespace"
     try:
-        me = client(addr, token).auth.token.lookup_self()["data"]
+        me = client(addr, token, home).auth.token.lookup_self()["data"]
         if sorted(me.get("policies", [])) != [policy]:
             check.failures.append(f"AppRole token policies are {me.get('policies')}, want [{policy!r}]")
         probe = f"{CHECK_PREFIX}/{uuid.uuid4().hex}"
-        for ns in [None, *namespaces]:
-            where = f"namespace {ns}" if ns else "root namespace"
-            c = client(addr, token, ns)
+        c = client(addr, token, home)
+        for mount in mounts:
+            check_mount(check, c, where_home, mount, probe)
+        other = c.secrets.kv.v2
+        check.expect_denied(
+            f"{where_home}: read {OTHER_MOUNT}/ (outside the policy)",
+            other.read_secret_version,
+            "anything",
+            mount_point=OTHER_MOUNT,
+            raise_on_deleted_version=True,
+        )
+        check.expect_denied(
+            f"{where_home}: write {OTHER_MOUNT}/ (outside the policy)",
+            other.create_or_update_secret,
+            "anything",
+            {"x": "1"},
+            mount_point=OTHER_MOUNT,
+        )
+        check.expect_denied(f"{where_home}: list sys/mounts", c.sys.list_mounted_secrets_engines)
+        check.expect_denied(f"{where_home}: list policies", c.sys.list_acl_policies)
+        # Isolation: this token reaches no other tenant's namespace (nor, from a namespace, the root).
+        for elsewhere in [None, *namespaces]:
+            if elsewhere == home:
+                continue
+            label = f"namespace {elsewhere}" if elsewhere else "root namespace"
             for mount in mounts:
-                check_mount(check, c, where, mount, probe)
-            other = c.secrets.kv.v2
-            check.expect_denied(
-                f"{where}: read {OTHER_MOUNT}/ (outside the policy)",
-                other.read_secret_version,
-                "anything",
-                mount_point=OTHER_MOUNT,
-                raise_on_deleted_version=True,
-            )
-            check.expect_denied(
-                f"{where}: write {OTHER_MOUNT}/ (outside the policy)",
-                other.create_or_update_secret,
-                "anything",
-                {"x": "1"},
-                mount_point=OTHER_MOUNT,
-            )
-            check.expect_denied(f"{where}: list sys/mounts", c.sys.list_mounted_secrets_engines)
-            check.expect_denied(f"{where}: list policies", c.sys.list_acl_policies)
-        rc = client(addr, token)
-        check.expect_denied("read sys/audit", rc.sys.list_enabled_audit_devices)
-        check.expect_denied("list sys/auth", rc.sys.list_auth_methods)
-        check.expect_denied(f"read policy {policy}", rc.sys.read_acl_policy, policy)
-        check.expect_denied("list namespaces", rc.sys.list_namespaces)
-        check.expect_denied("create a token", rc.auth.token.create, policies=[policy])
-        check.expect_denied("read the AppRole role_id", rc.auth.approle.read_role_id, role)
-        check.expect_denied("read cubbyhole (default policy not attached)", rc.read, "cubbyhole/x")
+                check.expect_denied(
+                    f"{where_home} token: read {label} {mount}/ (another tenant)",
+                    client(addr, token, elsewhere).secrets.kv.v2.read_secret_version,
+                    "anything",
+                    mount_point=mount,
+                    raise_on_deleted_version=True,
+                )
+        if home is None:
+            rc = client(addr, token)
+            check.expect_denied("read sys/audit", rc.sys.list_enabled_audit_devices)
+            check.expect_denied("list sys/auth", rc.sys.list_auth_methods)
+            check.expect_denied(f"read policy {policy}", rc.sys.read_acl_policy, policy)
+            check.expect_denied("list namespaces", rc.sys.list_namespaces)
+            check.expect_denied("create a token", rc.auth.token.create, policies=[policy])
+            check.expect_denied("read the AppRole role_id", rc.auth.approle.read_role_id, role)
+            check.expect_denied("read cubbyhole (default policy not attached)", rc.read, "cubbyhole/x")
     finally:
         # Remove the probe secrets (all versions) with the root token; the mounts start empty.
-        for ns in [None, *namespaces]:
-            kv = client(addr, root_token, ns).secrets.kv.v2
-            for mount in mounts:
-                try:
-                    keys = kv.list_secrets(CHECK_PREFIX, mount_point=mount)["data"]["keys"]
-                except hvac_exc.InvalidPath:
-                    continue
-                for key in keys:
-                    kv.delete_metadata_and_all_versions(f"{CHECK_PREFIX}/{key}", mount_point=mount)
+        kv = client(addr, root_token, home).secrets.kv.v2
+        for mount in mounts:
+            try:
+                keys = kv.list_secrets(CHECK_PREFIX, mount_point=mount)["data"]["keys"]
+            except hvac_exc.InvalidPath:
+                continue
+            for key in keys:
+                kv.delete_metadata_and_all_versions(f"{CHECK_PREFIX}/{key}", mount_point=mount)
         try:
-            client(addr, token).auth.token.revoke_self()
+            client(addr, token, home).auth.token.revoke_self()
         except hvac_exc.VaultError:
             pass
     if check.failures:
@@ -340,8 +363,8 @@ def verify(
             log(f"CHECK FAILED: {failure}")
         raise SystemExit(f"{len(check.failures)} access check(s) failed")
     log(
-        f"AppRole token checks passed ({check.passed}): read/write/list in "
-        f"{', '.join(['root', *namespaces])}; no delete/destroy/patch/config, no sys/, no {OTHER_MOUNT}/"
+        f"{where_home} AppRole token checks passed ({check.passed}): read/write/list its own mounts; no other "
+        f"namespace, no delete/destroy/patch/config, no sys/, no {OTHER_MOUNT}/"
     )
 
 
@@ -408,12 +431,34 @@ def main(argv: list[str] | None = None) -> int:
             ensure_kv2(c, mount, where)
 
     ensure_transit_key(root)
-    root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, namespaces))
+    # One identity per namespace: the root AppRole reaches only the root namespace's mounts (and the
+    # audit Transit key); each tenant namespace has its own policy and AppRole.
+    root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=True))
     log(f"wrote policy {args.policy} in the root namespace")
     role_id, secret_id = ensure_approle(root, args.role, args.policy, out_dir)
+    namespace_roles = {}
+    for ns in namespaces:
+        nc = client(args.addr, root_token, ns)
+        nc.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=False))
+        ns_dir = out_dir / "namespaces" / ns
+        ns_dir.mkdir(parents=True, exist_ok=True)
+        namespace_roles[ns] = ensure_approle(nc, args.role, args.policy, ns_dir)
+        log(f"namespace {ns}: policy {args.policy} and AppRole {args.role}")
 
     if not args.skip_verify:
         verify(args.addr, root_token, role_id, secret_id, mounts, namespaces, args.policy, args.role)
+        for ns, (ns_role_id, ns_secret_id) in namespace_roles.items():
+            verify(
+                args.addr,
+                root_token,
+                ns_role_id,
+                ns_secret_id,
+                mounts,
+                namespaces,
+                args.policy,
+                args.role,
+                home=ns,
+            )
     log("done")
     return 0
 

@@ -69,6 +69,7 @@ do_env() {
             emit VAULT_ADDR "http://127.0.0.1:${BAO_PORT}"
             emit VAULT_ROLE_ID "$(cat "$RUN_DIR/bao/role_id")"
             emit VAULT_SECRET_ID_FILE "$RUN_DIR/bao/secret_id"
+            emit VAULT_NAMESPACE_APPROLES_DIR "$RUN_DIR/bao/namespaces"
             emit KEYDESK_BAO_ROOT_TOKEN_FILE "$RUN_DIR/bao/root_token"
             emit KEYDESK_VAULT_BIN "$(bao_bin)"
             emit KEYDESK_BAO_AUDIT_LOG "$RUN_DIR/bao/audit.log"

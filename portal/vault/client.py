@@ -135,6 +135,20 @@ class WriteResult:
 # --- the client --------------------------------------------------------------------------------
 
 
+@dataclass
+class _Session:
+    """One AppRole identity and its current token. The portal has one for the root namespace and,
+    where configured, one per tenant namespace, so a token of tenant A cannot read tenant B."""
+
+    namespace: str
+    role_id: str = ""
+    secret_id: str = ""
+    token: str = ""
+    # When the token must be renewed (monotonic clock); None for a static token.
+    renew_at: float | None = None
+    renewable: bool = False
+
+
 class VaultClient:
     """A lazily authenticated connection to one Vault/OpenBao server, shared by a worker process."""
 
@@ -145,6 +159,7 @@ class VaultClient:
         role_id: str = "",
         secret_id: str = "",
         token: str = "",
+        namespace_approles: Mapping[str, tuple[str, str]] | None = None,
         approle_mount: str = "approle",
         verify: bool | str = True,
         cert: tuple[str, str] | None = None,
@@ -154,17 +169,14 @@ class VaultClient:
         if not (role_id and secret_id) and not token:
             raise ValueError("VaultClient needs an AppRole (role_id + secret_id) or a token")
         self.addr = addr
-        self._role_id = role_id
-        self._secret_id = secret_id
-        self._static_token = token
+        self._sessions = {"": _Session("", role_id=role_id, secret_id=secret_id, token=token)}
+        for namespace, (ns_role_id, ns_secret_id) in (namespace_approles or {}).items():
+            self._sessions[namespace] = _Session(namespace, role_id=ns_role_id, secret_id=ns_secret_id)
         self._approle_mount = approle_mount
         self._verify = verify
         self._cert = cert
         self._timeout = timeout
         self._read_retries = read_retries
-        self._token = token
-        # When the AppRole token must be renewed (monotonic clock); None for a static token.
-        self._renew_at: float | None = None
         self._clients: dict[str, hvac.Client] = {}
         self._lock = threading.Lock()
         # Counts HTTP calls to Vault (logins and renewals apart) so tests can prove the call budget.
@@ -177,6 +189,10 @@ class VaultClient:
 
     # -- plumbing --
 
+    def _session(self, namespace: str) -> _Session:
+        """The namespace's own AppRole session, else the root one (its policy decides what it may)."""
+        return self._sessions.get(namespace) or self._sessions[""]
+
     def _hvac(self, namespace: str) -> hvac.Client:
         client = self._clients.get(namespace)
         if client is None:
@@ -188,54 +204,64 @@ class VaultClient:
                 namespace=namespace or None,
             )
             self._clients[namespace] = client
-        client.token = self._token
+        client.token = self._session(namespace).token
         return client
 
-    def _login(self) -> None:
-        if not self._role_id:
+    def _login(self, namespace: str = "") -> None:
+        session = self._session(namespace)
+        if not session.role_id:
             return
         with self._lock:
+            # A namespace's AppRole lives in that namespace.
             login_client = hvac.Client(
-                url=self.addr, verify=self._verify, cert=self._cert, timeout=self._timeout
+                url=self.addr,
+                verify=self._verify,
+                cert=self._cert,
+                timeout=self._timeout,
+                namespace=session.namespace or None,
             )
+            where = f" for namespace {session.namespace}" if session.namespace else ""
             response = self._translate(
                 lambda: login_client.auth.approle.login(
-                    role_id=self._role_id,
-                    secret_id=self._secret_id,
+                    role_id=session.role_id,
+                    secret_id=session.secret_id,
                     mount_point=self._approle_mount,
                     use_token=False,
                 ),
-                what="log in with the portal's AppRole",
+                what=f"log in with the portal's AppRole{where}",
             )
-            self._token = response["auth"]["client_token"]
-            self._schedule_renewal(response["auth"])
+            session.token = response["auth"]["client_token"]
+            self._schedule_renewal(session, response["auth"])
             self.logins += 1
 
-    def _schedule_renewal(self, auth: dict) -> None:
+    @staticmethod
+    def _schedule_renewal(session: _Session, auth: dict) -> None:
         lease = int(auth.get("lease_duration") or 0)
         # Renew when two thirds of the token's life have passed; a token that cannot be renewed
         # is replaced by a fresh login at that point instead.
-        self._renew_at = time.monotonic() + lease * 2 / 3 if lease else None
-        self._renewable = bool(auth.get("renewable"))
+        session.renew_at = time.monotonic() + lease * 2 / 3 if lease else None
+        session.renewable = bool(auth.get("renewable"))
 
-    def _keep_token_fresh(self) -> None:
+    def _keep_token_fresh(self, namespace: str) -> None:
         """Renew (or replace) the AppRole token before it expires, not on every request."""
-        if not self._token:
-            self._login()
+        session = self._session(namespace)
+        if not session.token:
+            self._login(namespace)
             return
-        if self._renew_at is None or time.monotonic() < self._renew_at:
+        if session.renew_at is None or time.monotonic() < session.renew_at:
             return
-        if self._renewable:
+        if session.renewable:
             try:
                 response = self._translate(
-                    lambda: self._hvac("").auth.token.renew_self(), what="renew the portal's Vault token"
+                    lambda: self._hvac(session.namespace).auth.token.renew_self(),
+                    what="renew the portal's Vault token",
                 )
-                self._schedule_renewal(response["auth"])
+                self._schedule_renewal(session, response["auth"])
                 self.renewals += 1
                 return
             except VaultError:
                 pass  # at its maximum lifetime, or revoked: log in afresh
-        self._login()
+        self._login(namespace)
 
     def _translate(self, operation: Callable[[], T], *, what: str) -> T:
         try:
@@ -291,16 +317,16 @@ class VaultClient:
         safe for writes too, since Vault changed nothing. Reads (idempotent) also retry a bounded
         number of times when Vault is briefly unavailable; writes never retry blindly, because a
         write that timed out may have happened."""
-        self._keep_token_fresh()
+        self._keep_token_fresh(namespace)
         attempts = 1 + (self._read_retries if idempotent else 0)
         for attempt in range(attempts):
             try:
                 self.calls += 1
                 return self._translate(lambda: operation(self._hvac(namespace)), what=what)
             except VaultForbidden:
-                if not self._role_id:
+                if not self._session(namespace).role_id:
                     raise
-                self._login()
+                self._login(namespace)
                 self.calls += 1
                 return self._translate(lambda: operation(self._hvac(namespace)), what=what)
             except VaultUnavailable:
@@ -473,6 +499,7 @@ def get_client() -> VaultClient:
                     role_id=settings.VAULT_ROLE_ID,
                     secret_id=settings.VAULT_SECRET_ID,
                     token=settings.VAULT_TOKEN,
+                    namespace_approles=settings.VAULT_NAMESPACE_APPROLES,
                     approle_mount=settings.VAULT_APPROLE_MOUNT,
                     verify=verify,
                     cert=(settings.VAULT_CLIENT_CERT, settings.VAULT_CLIENT_KEY)

@@ -36,7 +36,8 @@ def stored_credential(acme_tenant):
 
 def test_portal_logs_in_with_approle_not_a_root_token():
     client = vault_client.get_client()
-    assert client._role_id and not client._static_token
+    sessions = client._sessions
+    assert sessions[""].role_id and set(sessions) == {"", "acme", "globex"}
     ref = SecretRef("", "keydesk", "it-probe/never-written")
     with pytest.raises(vault_client.VaultNotFound):
         client.read(ref)
@@ -140,3 +141,24 @@ def test_vault_unreachable_is_a_clear_503_and_audited(engineer_client, stored_cr
     assert "cannot be reached" in response.content.decode()
     assert AuditEvent.objects.filter(action="vault.secret.read", outcome="error").exists()
     assert isinstance(VaultUnavailable("x"), vault_client.VaultError)
+
+
+def test_each_tenant_namespace_has_its_own_token_that_cannot_read_another(stored_credential):
+    """The portal's token for tenant namespace acme cannot read namespace globex, nor can the root one."""
+    from django.conf import settings
+
+    approles = settings.VAULT_NAMESPACE_APPROLES
+    vault = VaultClient(
+        settings.VAULT_ADDR,
+        role_id=settings.VAULT_ROLE_ID,
+        secret_id=settings.VAULT_SECRET_ID,
+        namespace_approles={"acme": approles["acme"]},
+    )
+    ref = services.secret_ref(stored_credential)
+    assert ref.namespace == "acme" and vault.read(ref).version == 1
+    globex_ref = SecretRef("globex", "keydesk", "devices/anything")
+    with pytest.raises(VaultForbidden):
+        vault.read(globex_ref)  # falls back to the root AppRole, whose policy stops at the root namespace
+    vault._sessions["globex"] = vault._sessions["acme"]  # acme's token, sent to globex
+    with pytest.raises(VaultForbidden):
+        vault.read(globex_ref)

@@ -42,6 +42,7 @@ def fresh_client(addr: str | None = None, **options) -> VaultClient:
         addr or settings.VAULT_ADDR,
         role_id=settings.VAULT_ROLE_ID,
         secret_id=settings.VAULT_SECRET_ID,
+        namespace_approles=settings.VAULT_NAMESPACE_APPROLES,
         **options,
     )
 
@@ -76,7 +77,9 @@ def test_token_is_renewed_before_it_expires_without_a_new_login(credential):
     ref = services.secret_ref(credential)
     vault.metadata(ref)
     assert (vault.logins, vault.renewals) == (1, 0)
-    vault._renew_at = time.monotonic() - 1  # two thirds of the token's life have passed
+    vault._session(ref.namespace).renew_at = (
+        time.monotonic() - 1
+    )  # two thirds of the token's life have passed
     vault.metadata(ref)
     assert (vault.logins, vault.renewals) == (1, 1)
 
@@ -84,7 +87,12 @@ def test_token_is_renewed_before_it_expires_without_a_new_login(credential):
 def test_a_revoked_token_is_replaced_mid_request_without_the_engineer_noticing(client, engineer, credential):
     vault = vault_client.get_client()
     vault.metadata(services.secret_ref(credential))
-    bao_run("token", "revoke", vault._token)
+    bao_run(
+        "token",
+        "revoke",
+        f"-namespace={credential.device.tenant.vault_namespace}",
+        vault._session(credential.device.tenant.vault_namespace).token,
+    )
     logins = vault.logins
     response = signed_in(engineer, client).post(
         reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
@@ -96,8 +104,8 @@ def test_reads_retry_a_briefly_refused_connection_but_writes_do_not(credential):
     proxy = FlakyProxy("127.0.0.1", int(settings.VAULT_ADDR.rsplit(":", 1)[1]))
     try:
         vault = fresh_client(proxy.url)
-        vault._login()
         ref = services.secret_ref(credential)
+        vault._login(ref.namespace)
         proxy.refuse = 1
         assert vault.metadata(ref).current_version == 1
         proxy.refuse = 5
