@@ -76,7 +76,7 @@ def record(
     request_context = context.current()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     event = AuditEvent(
-        actor=actor if authenticated else None,
+        actor=actor if authenticated and getattr(actor, "pk", None) is not None else None,
         actor_name=(
             actor_name if actor_name is not None else (actor.get_username() if authenticated else "")
         )[:200],

@@ -35,6 +35,11 @@ class Tenant(models.Model):
     kv_mount = models.CharField(max_length=100, default="keydesk", validators=[validate_vault_path])
     path_prefix = models.CharField(max_length=200, validators=[validate_vault_path])
     requires_justification = models.BooleanField(default=False)
+    rotation_max_age_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Default maximum age of its credentials before they are due for rotation.",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -131,7 +136,17 @@ class Credential(models.Model):
     )
     length = models.PositiveSmallIntegerField(default=24)
     charset = models.CharField(max_length=20, choices=Charset.choices, default=Charset.ALNUM_SYMBOLS)
-    max_age_days = models.PositiveIntegerField(null=True, blank=True)
+    max_age_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rotate when older than this; empty: the tenant's default."
+    )
+    password_policy = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="A Vault password policy (in the tenant's namespace) that generates new values; empty: Keydesk's own.",
+    )
+    # What Keydesk last saw of the secret in Vault (metadata, never the value).
+    vault_version = models.PositiveIntegerField(null=True, blank=True)
+    last_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -170,5 +185,32 @@ class Credential(models.Model):
         if clash.exists():
             raise ValidationError({"vault_path": f"Another credential already uses {path!r}."})
 
+    @property
+    def effective_max_age_days(self) -> int | None:
+        return self.max_age_days or self.device.tenant.rotation_max_age_days
+
     def default_vault_path(self) -> str:
         return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
+
+
+def due_for_rotation(queryset: models.QuerySet, at=None) -> models.QuerySet:  # noqa: ANN001
+    """Credentials whose last change (as Keydesk last saw it) is older than their maximum age —
+    their own, else their tenant's. Never-seen ones with a maximum age count as due.
+
+    The distinct maximum ages are few, so the cut-off dates are computed here (portable across
+    PostgreSQL and SQLite) and the result stays one query to filter with.
+    """
+    import datetime
+
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    annotated = queryset.annotate(max_age=Coalesce("max_age_days", "device__tenant__rotation_max_age_days"))
+    ages = annotated.filter(max_age__isnull=False).values_list("max_age", flat=True).distinct().order_by()
+    due = Q(pk__in=[])
+    for days in ages:
+        cutoff = at - datetime.timedelta(days=days)
+        due |= Q(max_age=days) & (Q(last_changed_at__isnull=True) | Q(last_changed_at__lt=cutoff))
+    return annotated.filter(due)

@@ -5,8 +5,8 @@ from django_tables2 import RequestConfig
 from portal import access
 from portal.audit import services as audit
 from portal.inventory.filtersets import DeviceFilterSet
-from portal.inventory.models import Device
-from portal.inventory.tables import DeviceTable
+from portal.inventory.models import Credential, Device, due_for_rotation
+from portal.inventory.tables import DeviceTable, DueCredentialTable
 from portal.vault import services as vault
 from portal.web.htmx import is_htmx
 
@@ -40,3 +40,16 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "access_summary": "You see this device's metadata through your admin role." if not grants else "",
     }
     return render(request, "inventory/device_detail.html", context)
+
+
+@access.requires("view", Credential)
+def credentials_due(request: HttpRequest) -> HttpResponse:
+    visible = Credential.objects.restrict(request.user, "view").select_related("device__tenant")
+    table = DueCredentialTable(
+        due_for_rotation(visible), order_by=request.GET.get("sort") or "last_changed_at"
+    )
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    template = "inventory/credentials_due.html"
+    if is_htmx(request):
+        template += "#results"
+    return render(request, template, {"table": table})

@@ -441,6 +441,15 @@ class VaultClient:
             request_id=response.get("request_id", ""),
         )
 
+    def generate_password(self, namespace: str, policy: str) -> str:
+        """A new password from one of Vault's password policies (in that namespace)."""
+        response = self._call(
+            namespace,
+            lambda c: c.read(f"sys/policies/password/{policy}/generate"),
+            what=f"generate a password with the Vault password policy {policy!r}",
+        )
+        return response["data"]["password"]
+
     # -- health --
 
     def health(self, timeout: float = 2.0) -> str:

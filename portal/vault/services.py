@@ -252,12 +252,23 @@ def _write_new_value(
         ) from exc
     # Vault's own UI and CLI then say who changed it, when and why (one more call; best effort: the
     # new version is written and audited even if this fails).
+    _remember_version(credential, result.version)
     annotations.update(_annotation(actor, action, ticket))
     try:
         vault.annotate(ref, annotations)
     except VaultError as exc:
         _record_failure(actor, "vault.secret.annotate", credential, exc, version_after=result.version)
     return Rotation(version_before=version_before, version_after=result.version)
+
+
+def _remember_version(credential: Credential, version: int, changed_at: Any = None) -> None:
+    """Keep Keydesk's copy of the secret's version and change time (for "due for rotation")."""
+    from django.utils import timezone
+
+    changed_at = changed_at or timezone.now()
+    if (credential.vault_version, credential.last_changed_at) != (version, changed_at):
+        Credential.objects.filter(pk=credential.pk).update(vault_version=version, last_changed_at=changed_at)
+        credential.vault_version, credential.last_changed_at = version, changed_at
 
 
 def _annotation(actor: Any, action: str, ticket: str) -> dict[str, str]:
@@ -274,17 +285,32 @@ def _annotation(actor: Any, action: str, ticket: str) -> dict[str, str]:
     }
 
 
+def _new_value(credential: Credential) -> str:
+    """From the credential's Vault password policy when it names one, else Keydesk's generator."""
+    if credential.password_policy:
+        tenant = credential.device.tenant
+        return client.get_client().generate_password(tenant.vault_namespace, credential.password_policy)
+    return generate_value(credential)
+
+
 def rotate_secret(
     actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
 ) -> Rotation:
     """Replace the credential's rotating field with a generated value, using check-and-set."""
     ensure_can(actor, "rotate", credential)
     _require_justification(actor, "rotate", credential, justification, ticket)
+    try:
+        new_value = _new_value(credential)
+    except VaultError as exc:
+        _record_failure(
+            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
+        )
+        raise
     return _write_new_value(
         actor,
         "rotate",
         credential,
-        generate_value(credential),
+        new_value,
         expected_version=None,
         justification=justification,
         ticket=ticket,
@@ -346,10 +372,10 @@ def credential_status(actor: Any, credential: Credential) -> CredentialStatus:
     except VaultError as exc:
         _record_failure(actor, "vault.secret.metadata", credential, exc)
         return CredentialStatus(error=exc.message)
+    updated = parse_datetime(metadata.updated_time) if metadata.updated_time else None
+    _remember_version(credential, metadata.current_version, updated)
     return CredentialStatus(
-        version=metadata.current_version,
-        updated_time=parse_datetime(metadata.updated_time) if metadata.updated_time else None,
-        deleted=metadata.current_deleted,
+        version=metadata.current_version, updated_time=updated, deleted=metadata.current_deleted
     )
 
 
@@ -357,6 +383,7 @@ def store_initial_value(credential: Credential, data: dict[str, str], *, actor: 
     """Seed a credential that does not exist in Vault yet (demo data, onboarding). Returns the version."""
     ref = secret_ref(credential)
     result = client.get_client().write(ref, data, cas=0)
+    _remember_version(credential, result.version)
     audit.record(
         actor,
         "vault.secret.create",
