@@ -126,6 +126,34 @@ def ensure_transit_key(root: hvac.Client) -> None:
     log(f"root namespace: Transit key {TRANSIT_MOUNT}/{AUDIT_KEY} for audit checkpoints")
 
 
+PASSWORD_POLICY = "keydesk-device"
+PASSWORD_POLICY_HCL = """
+length = 28
+rule "charset" {
+  charset = "abcdefghijklmnopqrstuvwxyz"
+  min-chars = 2
+}
+rule "charset" {
+  charset = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+  min-chars = 2
+}
+rule "charset" {
+  charset = "0123456789"
+  min-chars = 2
+}
+rule "charset" {
+  charset = "-_.:"
+  min-chars = 1
+}
+"""
+
+
+def ensure_password_policy(c: hvac.Client, where: str) -> None:
+    """A password policy devices accept, for credentials that name it."""
+    c.write(f"sys/policies/password/{PASSWORD_POLICY}", policy=PASSWORD_POLICY_HCL)
+    log(f"{where}: password policy {PASSWORD_POLICY}")
+
+
 def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
@@ -159,6 +187,11 @@ def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -
         ]
     )
     lines += [
+        "# New values from the namespace's password policies (Credential.password_policy).",
+        'path "sys/policies/password/+/generate" {',
+        '  capabilities = ["read"]',
+        "}",
+        "",
         "# The token's own housekeeping (the default policy is not attached).",
         'path "auth/token/lookup-self" {',
         '  capabilities = ["read"]',
@@ -429,6 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         where = f"namespace {ns}" if ns else "root namespace"
         for mount in mounts + [OTHER_MOUNT]:
             ensure_kv2(c, mount, where)
+        ensure_password_policy(c, where)
 
     ensure_transit_key(root)
     # One identity per namespace: the root AppRole reaches only the root namespace's mounts (and the

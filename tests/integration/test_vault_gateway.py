@@ -205,3 +205,14 @@ def test_cas_required_and_max_versions_mounts_work_and_say_so(client, engineer, 
         url, {"version": "1", "ticket": "INC1", "reason": "Comparing with the old value"}, **HTMX
     )
     assert pruned.status_code == 404 and "may have been pruned" in pruned.content.decode()
+
+
+def test_a_vault_password_policy_makes_the_new_value(engineer, credential):
+    from tests.integration.conftest import bao_kv_get
+
+    credential.password_policy = "keydesk-device"
+    credential.save()
+    services.rotate_secret(engineer, credential)
+    ref = services.secret_ref(credential)
+    value = bao_kv_get(ref.namespace, ref.mount, ref.path)["data"]["password"]
+    assert len(value) == 28 and any(char in "-_.:" for char in value) and sum(c.isdigit() for c in value) >= 2
