@@ -154,6 +154,55 @@ def ensure_password_policy(c: hvac.Client, where: str) -> None:
     log(f"{where}: password policy {PASSWORD_POLICY}")
 
 
+DATABASE_MOUNT, LDAP_MOUNT = "database", "ldap"
+DB_STATIC_ROLE, LDAP_STATIC_ROLE = "device-db-demo", "svc-device"
+
+
+def ensure_database_engine(root: hvac.Client, pg_port: int) -> bool:
+    """OpenBao's database engine on the project's PostgreSQL, rotating one device account (static
+    role). Skipped when PostgreSQL is not running (the demo runs without it)."""
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", pg_port), timeout=1).close()
+    except OSError:
+        log(f"PostgreSQL not on 127.0.0.1:{pg_port}: database engine skipped")
+        return False
+    if f"{DATABASE_MOUNT}/" not in root.sys.list_mounted_secrets_engines()["data"]:
+        root.sys.enable_secrets_engine("database", path=DATABASE_MOUNT)
+    root.write(
+        f"{DATABASE_MOUNT}/config/keydesk-pg",
+        plugin_name="postgresql-database-plugin",
+        connection_url=f"postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{pg_port}/keydesk?sslmode=disable",
+        username="vault_admin",
+        password="vault-admin-pass",
+        allowed_roles="*",
+    )
+    root.write(
+        f"{DATABASE_MOUNT}/static-roles/{DB_STATIC_ROLE}",
+        db_name="keydesk-pg", username="device_db_demo", rotation_period="2160h",
+    )
+    log(f"root namespace: database engine {DATABASE_MOUNT}/ with static role {DB_STATIC_ROLE} (PostgreSQL)")
+    return True
+
+
+def ensure_ldap_engine(root: hvac.Client, ldap_port: int) -> None:
+    """OpenBao's LDAP engine on the project's slapd, rotating a device's directory account."""
+    if f"{LDAP_MOUNT}/" not in root.sys.list_mounted_secrets_engines()["data"]:
+        root.sys.enable_secrets_engine("ldap", path=LDAP_MOUNT)
+    root.write(
+        f"{LDAP_MOUNT}/config",
+        binddn="cn=admin,dc=example,dc=org", bindpass="admin-pass",
+        url=f"ldap://127.0.0.1:{ldap_port}", schema="openldap", userdn="ou=services,dc=example,dc=org",
+    )
+    root.write(
+        f"{LDAP_MOUNT}/static-role/{LDAP_STATIC_ROLE}",
+        dn=f"uid={LDAP_STATIC_ROLE},ou=services,dc=example,dc=org", username=LDAP_STATIC_ROLE,
+        rotation_period="2160h",
+    )
+    log(f"root namespace: LDAP engine {LDAP_MOUNT}/ with static role {LDAP_STATIC_ROLE} (slapd)")
+
+
 def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
@@ -186,6 +235,28 @@ def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -
             "",
         ]
     )
+    lines += [] if not transit else [
+        "# Static roles of the database and LDAP engines: read the current account, ask for rotation.",
+        f'path "{DATABASE_MOUNT}/static-creds/*" {{',
+        '  capabilities = ["read"]',
+        "}",
+        f'path "{DATABASE_MOUNT}/static-roles/*" {{',
+        '  capabilities = ["read"]',
+        "}",
+        f'path "{DATABASE_MOUNT}/rotate-role/*" {{',
+        '  capabilities = ["update"]',
+        "}",
+        f'path "{LDAP_MOUNT}/static-cred/*" {{',
+        '  capabilities = ["read"]',
+        "}",
+        f'path "{LDAP_MOUNT}/static-role/*" {{',
+        '  capabilities = ["read"]',
+        "}",
+        f'path "{LDAP_MOUNT}/rotate-role/*" {{',
+        '  capabilities = ["update"]',
+        "}",
+        "",
+    ]
     lines += [
         "# New values from the namespace's password policies (Credential.password_policy).",
         'path "sys/policies/password/+/generate" {',
@@ -465,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
         ensure_password_policy(c, where)
 
     ensure_transit_key(root)
+    ensure_database_engine(root, int(os.environ.get("KEYDESK_PG_PORT", "5433")))
+    ensure_ldap_engine(root, int(os.environ.get("KEYDESK_LDAP_PORT", "3389")))
     # One identity per namespace: the root AppRole reaches only the root namespace's mounts (and the
     # audit Transit key); each tenant namespace has its own policy and AppRole.
     root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=True))

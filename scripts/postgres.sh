@@ -77,10 +77,13 @@ log_destination = 'stderr'
 logging_collector = off
 CONF
     as_pg tee "$PGDATA/pg_hba.conf" >/dev/null <<HBA
-# Written by scripts/postgres.sh. TEST ONLY: trust on loopback, nothing else.
-# TYPE  DATABASE  USER  ADDRESS        METHOD
-local   all       $PG_OS_USER         peer
-host    all       all   127.0.0.1/32   trust
+# Written by scripts/postgres.sh. TEST ONLY: trust on loopback, nothing else — except the
+# accounts OpenBao's database engine manages, whose passwords must really be checked.
+# TYPE  DATABASE  USER              ADDRESS        METHOD
+local   all       $PG_OS_USER                     peer
+host    all       vault_admin       127.0.0.1/32   scram-sha-256
+host    all       +keydesk_devices  127.0.0.1/32   scram-sha-256
+host    all       all               127.0.0.1/32   trust
 HBA
 }
 
@@ -110,6 +113,23 @@ start() {
     else
         psql_admin -c "ALTER ROLE $DB_ROLE LOGIN CREATEDB"
     fi
+    # For OpenBao's database secrets engine (test only): an admin that may change passwords, and
+    # one device service account whose password it rotates (static role).
+    psql_admin <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'keydesk_devices') THEN
+        CREATE ROLE keydesk_devices NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'vault_admin') THEN
+        CREATE ROLE vault_admin LOGIN CREATEROLE PASSWORD 'vault-admin-pass';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'device_db_demo') THEN
+        CREATE ROLE device_db_demo LOGIN PASSWORD 'device-initial-pass' IN ROLE keydesk_devices;
+    END IF;
+END
+$$;
+SQL
     if [[ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != 1 ]]; then
         psql_admin -c "CREATE DATABASE $DB_NAME OWNER $DB_ROLE"
         log "created database $DB_NAME"
