@@ -116,6 +116,8 @@ class Credential(models.Model):
 
     class Kind(models.TextChoices):
         KV2 = "kv2", "KV v2 secret"
+        DATABASE_STATIC = "db_static", "Database account (static role)"
+        LDAP_STATIC = "ldap_static", "Directory account (static role)"
 
     class Charset(models.TextChoices):
         ALNUM = "alnum", "Letters and digits"
@@ -131,6 +133,9 @@ class Credential(models.Model):
         validators=[validate_vault_path],
         help_text="Path under the tenant's mount; defaults to <tenant prefix>/<serial>/<name>.",
     )
+    # Static roles: the secrets engine's mount and the role's name (KV v2 ignores both).
+    engine_mount = models.CharField(max_length=100, blank=True, validators=[validate_vault_path])
+    engine_role = models.CharField(max_length=100, blank=True, validators=[validate_vault_path])
     rotate_field = models.CharField(
         max_length=100, default="password", help_text="The key inside the secret that rotation replaces."
     )
@@ -164,7 +169,15 @@ class Credential(models.Model):
             self.vault_path = self.default_vault_path()
         super().save(*args, **kwargs)
 
+    @property
+    def is_static_role(self) -> bool:
+        return self.kind in (self.Kind.DATABASE_STATIC, self.Kind.LDAP_STATIC)
+
     def clean(self) -> None:
+        if self.is_static_role and not (self.engine_mount and self.engine_role):
+            raise ValidationError(
+                {"engine_role": "A static role needs the engine's mount and the role's name."}
+            )
         if not 12 <= self.length <= 128:
             raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
         if not self.device_id:

@@ -288,6 +288,8 @@ class VaultClient:
                 raise VaultConflict(
                     "The secret changed in Vault while you were working on it. Reload the device and try again."
                 ) from None
+            if "unknown role" in text:
+                raise VaultNotFound(f"Vault does not know that role ({what}).") from None
             raise VaultError(f"Vault rejected the request to {what}: {text}") from None
         except (
             hvac.exceptions.InternalServerError,
@@ -440,6 +442,61 @@ class VaultClient:
             version=int((response.get("data") or {}).get("version", 0)),
             request_id=response.get("request_id", ""),
         )
+
+    # -- static roles (database and LDAP secrets engines) --
+
+    # The engines name the same things slightly differently.
+    _STATIC_PATHS = {
+        "db_static": ("static-creds", "static-roles", "rotate-role"),
+        "ldap_static": ("static-cred", "static-role", "rotate-role"),
+    }
+
+    def static_credentials(self, namespace: str, kind: str, mount: str, role: str) -> SecretVersion:
+        """The account a static role manages, with its current password."""
+        creds, _, _ = self._STATIC_PATHS[kind]
+        try:
+            response = self._call(
+                namespace,
+                lambda c: c.read(f"{mount}/{creds}/{role}"),
+                what=f"read {mount}/{creds}/{role}",
+                idempotent=True,
+            )
+        except VaultNotFound:
+            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.") from None
+        if response is None:
+            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.")
+        data = response.get("data") or {}
+        fields = {key: str(data[key]) for key in ("username", "password", "dn") if data.get(key)}
+        return SecretVersion(
+            data=fields,
+            version=0,
+            created_time=data.get("last_vault_rotation", ""),
+            request_id=response.get("request_id", ""),
+        )
+
+    def static_role(self, namespace: str, kind: str, mount: str, role: str) -> dict[str, Any]:
+        """The role's bookkeeping (username, last rotation, period) — no password."""
+        _, roles, _ = self._STATIC_PATHS[kind]
+        try:
+            response = self._call(
+                namespace,
+                lambda c: c.read(f"{mount}/{roles}/{role}"),
+                what=f"read {mount}/{roles}/{role}",
+                idempotent=True,
+            )
+        except VaultNotFound:
+            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.") from None
+        if response is None:
+            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.")
+        return {**(response.get("data") or {}), "request_id": response.get("request_id", "")}
+
+    def rotate_static_role(self, namespace: str, kind: str, mount: str, role: str) -> str:
+        """Ask the engine to set a new password on the account now. Returns Vault's request id."""
+        _, _, rotate = self._STATIC_PATHS[kind]
+        response = self._call(
+            namespace, lambda c: c.write(f"{mount}/{rotate}/{role}"), what=f"rotate {mount}/{rotate}/{role}"
+        )
+        return response.get("request_id", "") if isinstance(response, dict) else ""
 
     def generate_password(self, namespace: str, policy: str) -> str:
         """A new password from one of Vault's password policies (in that namespace)."""

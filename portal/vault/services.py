@@ -77,8 +77,16 @@ class RevealedSecret:
 
 @dataclass(frozen=True)
 class Rotation:
-    version_before: int
-    version_after: int
+    version_before: int | None
+    version_after: int | None
+    # Static roles have no versions: the engine set a new password at this time.
+    rotated_at: str = ""
+
+
+class NotForThisKind(VaultError):
+    """The action does not exist for this kind of credential (e.g. typing a static role's password)."""
+
+    status = 400
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,7 @@ class CredentialStatus:
     updated_time: datetime | None = None
     deleted: bool = False
     error: str = ""
+    account: str = ""  # static roles: the managed account's name
 
 
 def _record_failure(actor: Any, action: str, credential: Credential, exc: VaultError, **extra: Any) -> None:
@@ -140,7 +149,14 @@ def reveal_secret(
     _require_justification(actor, "reveal", credential, justification, ticket)
     ref = secret_ref(credential)
     try:
-        secret = client.get_client().read(ref, version=version)
+        if credential.is_static_role:
+            if version is not None:
+                raise NotForThisKind(
+                    "A static role has no older versions: its engine keeps only the current password."
+                )
+            secret = _static(credential, "static_credentials")
+        else:
+            secret = client.get_client().read(ref, version=version)
     except VaultError as exc:
         _record_failure(
             actor, "vault.secret.read", credential, exc, justification=justification, ticket=ticket
@@ -293,12 +309,50 @@ def _new_value(credential: Credential) -> str:
     return generate_value(credential)
 
 
+def _static(credential: Credential, method: str) -> Any:
+    tenant = credential.device.tenant
+    return getattr(client.get_client(), method)(
+        tenant.vault_namespace, credential.kind, credential.engine_mount, credential.engine_role
+    )
+
+
+def _rotate_static(actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+    """Ask the database or LDAP engine to set a new password now; no check-and-set needed, the
+    engine serialises its own rotations. Attempt before, outcome after, as for KV."""
+    context = {"justification": justification, "ticket": ticket}
+    detail = {"engine": f"{credential.engine_mount}/{credential.engine_role}", "kind": credential.kind}
+    with transaction.atomic(durable=True):
+        audit.record(
+            actor, "vault.secret.rotate", outcome=Outcome.ATTEMPT, target=credential, detail=detail, **context
+        )
+    try:
+        request_id = _static(credential, "rotate_static_role")
+        role = _static(credential, "static_role")
+    except VaultError as exc:
+        _record_failure(actor, "vault.secret.rotate", credential, exc, **context)
+        raise
+    rotated_at = str(role.get("last_vault_rotation", ""))
+    with transaction.atomic(durable=True):
+        audit.record(
+            actor,
+            "vault.secret.rotate",
+            target=credential,
+            vault_request_id=request_id,
+            detail={**detail, "rotated_at": rotated_at},
+            **context,
+        )
+    _remember_version(credential, 0, parse_datetime(rotated_at) if rotated_at else None)
+    return Rotation(version_before=None, version_after=None, rotated_at=rotated_at)
+
+
 def rotate_secret(
     actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
 ) -> Rotation:
     """Replace the credential's rotating field with a generated value, using check-and-set."""
     ensure_can(actor, "rotate", credential)
     _require_justification(actor, "rotate", credential, justification, ticket)
+    if credential.is_static_role:
+        return _rotate_static(actor, credential, justification=justification, ticket=ticket)
     try:
         new_value = _new_value(credential)
     except VaultError as exc:
@@ -330,6 +384,8 @@ def update_secret(
     """Store a value the engineer typed (after an on-site change) as a new version, with
     check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
     ensure_can(actor, "update", credential)
+    if credential.is_static_role:
+        raise NotForThisKind("A static role's password is set by its secrets engine: use Rotate.")
     _require_justification(actor, "update", credential, justification, ticket)
     return _write_new_value(
         actor,
@@ -345,6 +401,10 @@ def update_secret(
 def history(actor: Any, credential: Credential) -> client.SecretMetadata:
     """The credential's versions (numbers, times, deleted or destroyed) — never values."""
     ensure_can(actor, "view", credential)
+    if credential.is_static_role:
+        raise NotForThisKind(
+            "A static role has no version history: its engine keeps only the current password."
+        )
     try:
         return client.get_client().metadata(secret_ref(credential))
     except VaultError as exc:
@@ -356,6 +416,8 @@ def history(actor: Any, credential: Credential) -> client.SecretMetadata:
 def current_version(actor: Any, credential: Credential) -> int:
     """The version an update form should expect (0 when nothing is stored yet)."""
     ensure_can(actor, "update", credential)
+    if credential.is_static_role:
+        raise NotForThisKind("A static role's password is set by its secrets engine: use Rotate.")
     try:
         return client.get_client().metadata(secret_ref(credential)).current_version
     except VaultNotFound:
@@ -365,6 +427,19 @@ def current_version(actor: Any, credential: Credential) -> int:
 def credential_status(actor: Any, credential: Credential) -> CredentialStatus:
     """Current version and last update of a credential, or a readable error; never raises VaultError."""
     ref = secret_ref(credential)
+    if credential.is_static_role:
+        try:
+            role = _static(credential, "static_role")
+        except VaultError as exc:
+            _record_failure(actor, "vault.secret.metadata", credential, exc)
+            return CredentialStatus(error=exc.message)
+        rotated = (
+            parse_datetime(str(role.get("last_vault_rotation", "")))
+            if role.get("last_vault_rotation")
+            else None
+        )
+        _remember_version(credential, 0, rotated)
+        return CredentialStatus(updated_time=rotated, account=str(role.get("username", "")))
     try:
         metadata = client.get_client().metadata(ref)
     except VaultNotFound:

@@ -1,0 +1,132 @@
+"""Beyond KV: static roles of OpenBao's database engine (on the test PostgreSQL) and LDAP engine
+(on the test slapd). Rotation really changes the account's password; the old one stops working."""
+
+import ldap
+import psycopg
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from portal.audit.models import AuditEvent
+from portal.inventory.models import Credential
+from portal.vault import services
+from tests.conftest import HTMX, signed_in
+from tests.factories import make_credential, make_device, make_engineer, make_grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def engineer(root_ns_tenant):
+    make_grant(root_ns_tenant, "view", "reveal", "rotate", "update", group="team-initech")
+    return make_engineer("zoe", "team-initech")
+
+
+@pytest.fixture
+def device(root_ns_tenant):
+    return make_device(root_ns_tenant)
+
+
+def reveal(client, credential) -> dict[str, str]:
+    response = client.post(reverse("vault:credential_reveal", args=[credential.pk]), **HTMX)
+    assert response.status_code == 200, response.content.decode()
+    return {name: value for name, value, _ in response.context["revealed"].fields}
+
+
+def pg_login(password: str) -> str:
+    database = settings.DATABASES["default"]
+    with psycopg.connect(
+        host=database["HOST"],
+        port=database["PORT"],
+        dbname="keydesk",
+        user="device_db_demo",
+        password=password,
+        connect_timeout=5,
+    ) as conn:
+        return conn.execute("SELECT current_user").fetchone()[0]
+
+
+def test_database_static_role_reveal_and_rotate(client, engineer, device):
+    credential = make_credential(
+        device,
+        "db-account",
+        kind=Credential.Kind.DATABASE_STATIC,
+        engine_mount="database",
+        engine_role="device-db-demo",
+    )
+    client = signed_in(engineer, client)
+    page = client.get(device.get_absolute_url()).content.decode()
+    assert "Account <strong>device_db_demo</strong>" in page and "Set new value" not in page
+    before = reveal(client, credential)
+    assert before["username"] == "device_db_demo" and pg_login(before["password"]) == "device_db_demo"
+    response = client.post(reverse("vault:credential_rotate", args=[credential.pk]), **HTMX)
+    assert response.status_code == 200 and "set a new password" in response.content.decode()
+    after = reveal(client, credential)
+    assert after["password"] != before["password"] and pg_login(after["password"]) == "device_db_demo"
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        pg_login(before["password"])
+    rotation = AuditEvent.objects.filter(action="vault.secret.rotate").order_by("sequence")
+    assert [event.outcome for event in rotation] == ["attempt", "success"]
+    assert before["password"] not in str(list(AuditEvent.objects.values()))
+
+
+def ldap_bind(password: str) -> bool:
+    connection = ldap.initialize(settings.AUTH_LDAP_SERVER_URI)
+    try:
+        connection.simple_bind_s("uid=svc-device,ou=services,dc=example,dc=org", password)
+        return True
+    except ldap.INVALID_CREDENTIALS:
+        return False
+    finally:
+        connection.unbind_s()
+
+
+def test_ldap_static_role_reveal_and_rotate(client, engineer, device):
+    credential = make_credential(
+        device,
+        "directory-account",
+        kind=Credential.Kind.LDAP_STATIC,
+        engine_mount="ldap",
+        engine_role="svc-device",
+    )
+    client = signed_in(engineer, client)
+    before = reveal(client, credential)
+    assert before["username"] == "svc-device" and ldap_bind(before["password"])
+    assert client.post(reverse("vault:credential_rotate", args=[credential.pk]), **HTMX).status_code == 200
+    after = reveal(client, credential)
+    assert after["password"] != before["password"]
+    assert ldap_bind(after["password"]) and not ldap_bind(before["password"])
+
+
+def test_static_roles_have_no_typed_values_and_no_history(client, engineer, device):
+    credential = make_credential(
+        device,
+        "db-account",
+        kind=Credential.Kind.DATABASE_STATIC,
+        engine_mount="database",
+        engine_role="device-db-demo",
+    )
+    client = signed_in(engineer, client)
+    update = client.post(
+        reverse("vault:credential_update", args=[credential.pk]),
+        {"value": "Typed-Value-1", "confirm": "Typed-Value-1", "expected_version": "0"},
+        **HTMX,
+    )
+    assert update.status_code == 400 and "use Rotate" in update.content.decode()
+    history = client.get(reverse("vault:credential_history", args=[credential.pk]), **HTMX)
+    assert history.status_code == 400 and "no version history" in history.content.decode()
+
+
+def test_an_unknown_static_role_is_a_clear_404(client, engineer, device):
+    credential = make_credential(
+        device,
+        "ghost",
+        kind=Credential.Kind.DATABASE_STATIC,
+        engine_mount="database",
+        engine_role="no-such-role",
+    )
+    response = signed_in(engineer, client).post(
+        reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
+    )
+    assert response.status_code == 404 and "no static role &#x27;no-such-role&#x27;" in response.content.decode()
+    assert services.credential_status(engineer, credential).error
