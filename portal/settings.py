@@ -316,6 +316,9 @@ VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5)
 if not KEYDESK_DEV and not (VAULT_ROLE_ID and VAULT_SECRET_ID):
     raise ImproperlyConfigured("VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms) are required")
 
+# Device certificates (PKI credentials) are issued for <serial>.<this domain>.
+KEYDESK_PKI_DOMAIN = env_str("KEYDESK_PKI_DOMAIN", "devices.example.org")
+
 # --- audit ---------------------------------------------------------------------------------------
 
 # The Transit key (in the root namespace) that signs audit-chain checkpoints.

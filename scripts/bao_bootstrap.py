@@ -203,6 +203,21 @@ def ensure_ldap_engine(root: hvac.Client, ldap_port: int) -> None:
     log(f"root namespace: LDAP engine {LDAP_MOUNT}/ with static role {LDAP_STATIC_ROLE} (slapd)")
 
 
+PKI_MOUNT, PKI_ROLE, PKI_DOMAIN = "pki", "device", "devices.example.org"
+
+
+def ensure_pki(root: hvac.Client) -> None:
+    """A PKI mount with a test root CA and a role that issues device certificates."""
+    if f"{PKI_MOUNT}/" not in root.sys.list_mounted_secrets_engines()["data"]:
+        root.sys.enable_secrets_engine("pki", path=PKI_MOUNT, config={"max_lease_ttl": "87600h"})
+        root.write(f"{PKI_MOUNT}/root/generate/internal", common_name="Keydesk Test Device CA", ttl="87600h")
+    root.write(
+        f"{PKI_MOUNT}/roles/{PKI_ROLE}", allowed_domains=PKI_DOMAIN, allow_subdomains=True, max_ttl="8760h",
+        ttl="2160h", key_type="ec", key_bits=256,
+    )
+    log(f"root namespace: PKI {PKI_MOUNT}/ with role {PKI_ROLE} for *.{PKI_DOMAIN}")
+
+
 def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
@@ -253,6 +268,10 @@ def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -
         '  capabilities = ["read"]',
         "}",
         f'path "{LDAP_MOUNT}/rotate-role/*" {{',
+        '  capabilities = ["update"]',
+        "}",
+        "# Device certificates: issue only (the issued bundle is kept in KV by the portal).",
+        f'path "{PKI_MOUNT}/issue/{PKI_ROLE}" {{',
         '  capabilities = ["update"]',
         "}",
         "",
@@ -538,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_transit_key(root)
     ensure_database_engine(root, int(os.environ.get("KEYDESK_PG_PORT", "5433")))
     ensure_ldap_engine(root, int(os.environ.get("KEYDESK_LDAP_PORT", "3389")))
+    ensure_pki(root)
     # One identity per namespace: the root AppRole reaches only the root namespace's mounts (and the
     # audit Transit key); each tenant namespace has its own policy and AppRole.
     root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=True))

@@ -118,6 +118,7 @@ class Credential(models.Model):
         KV2 = "kv2", "KV v2 secret"
         DATABASE_STATIC = "db_static", "Database account (static role)"
         LDAP_STATIC = "ldap_static", "Directory account (static role)"
+        PKI = "pki", "Device certificate (PKI)"
 
     class Charset(models.TextChoices):
         ALNUM = "alnum", "Letters and digits"
@@ -151,6 +152,7 @@ class Credential(models.Model):
     )
     # What Keydesk last saw of the secret in Vault (metadata, never the value).
     vault_version = models.PositiveIntegerField(null=True, blank=True)
+    certificate_expires_at = models.DateTimeField(null=True, blank=True)
     last_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -174,10 +176,10 @@ class Credential(models.Model):
         return self.kind in (self.Kind.DATABASE_STATIC, self.Kind.LDAP_STATIC)
 
     def clean(self) -> None:
-        if self.is_static_role and not (self.engine_mount and self.engine_role):
-            raise ValidationError(
-                {"engine_role": "A static role needs the engine's mount and the role's name."}
-            )
+        if (self.is_static_role or self.kind == self.Kind.PKI) and not (
+            self.engine_mount and self.engine_role
+        ):
+            raise ValidationError({"engine_role": "Name the secrets engine's mount and its role."})
         if not 12 <= self.length <= 128:
             raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
         if not self.device_id:

@@ -498,6 +498,25 @@ class VaultClient:
         )
         return response.get("request_id", "") if isinstance(response, dict) else ""
 
+    # -- PKI --
+
+    def issue_certificate(self, namespace: str, mount: str, role: str, common_name: str) -> dict[str, str]:
+        """A new certificate and private key from a PKI role. Vault keeps no copy of the key, so the
+        caller stores the bundle (in KV). Never retried: each call issues a certificate."""
+        response = self._call(
+            namespace,
+            lambda c: c.write(f"{mount}/issue/{role}", common_name=common_name),
+            what=f"issue a certificate for {common_name} from {mount}/{role}",
+        )
+        data = response["data"]
+        return {
+            "certificate": data["certificate"],
+            "private_key": data["private_key"],
+            "ca_chain": "\n".join(data.get("ca_chain") or [data.get("issuing_ca", "")]),
+            "serial_number": data.get("serial_number", ""),
+            "expiration": str(data.get("expiration", "")),
+        }
+
     def generate_password(self, namespace: str, policy: str) -> str:
         """A new password from one of Vault's password policies (in that namespace)."""
         response = self._call(

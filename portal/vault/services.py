@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
@@ -195,6 +196,7 @@ def _write_new_value(
     expected_version: int | None,
     justification: str,
     ticket: str,
+    missing_ok: bool = False,
 ) -> Rotation:
     """Read, record the attempt, write with check-and-set, record the outcome.
 
@@ -210,7 +212,7 @@ def _write_new_value(
         version_before, data = current.version, dict(current.data)
         annotations = dict(current.custom_metadata)
     except VaultNotFound as exc:
-        if action == "rotate":
+        if action == "rotate" and not missing_ok:
             # A rotation replaces one field of an existing secret; inventing the rest would leave a
             # half-made secret. Store a first value with "Set new value" (update) instead.
             missing = VaultNotFound(
@@ -230,7 +232,10 @@ def _write_new_value(
         )
         _record_failure(actor, event, credential, conflict, version_before=version_before, **context)
         raise conflict
-    data[credential.rotate_field] = new_value
+    if isinstance(new_value, dict):
+        data = dict(new_value)  # a whole new bundle (PKI): nothing of the old one is kept
+    else:
+        data[credential.rotate_field] = new_value
     detail = {"path": str(ref), "field": credential.rotate_field}
     with transaction.atomic(durable=True):
         audit.record(
@@ -345,6 +350,46 @@ def _rotate_static(actor: Any, credential: Credential, *, justification: str, ti
     return Rotation(version_before=None, version_after=None, rotated_at=rotated_at)
 
 
+def common_name(credential: Credential) -> str:
+    return f"{credential.device.serial.lower()}.{settings.KEYDESK_PKI_DOMAIN}"
+
+
+def _rotate_certificate(actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+    """Issue a new device certificate from the PKI role and keep the bundle (certificate, key,
+    chain) as a new KV version, with check-and-set like any rotation."""
+    import datetime
+
+    tenant = credential.device.tenant
+    try:
+        bundle = client.get_client().issue_certificate(
+            tenant.vault_namespace, credential.engine_mount, credential.engine_role, common_name(credential)
+        )
+    except VaultError as exc:
+        _record_failure(
+            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
+        )
+        raise
+    expires = bundle.get("expiration", "")
+    try:
+        rotation = _write_new_value(
+            actor,
+            "rotate",
+            credential,
+            bundle,
+            expected_version=None,
+            justification=justification,
+            ticket=ticket,
+            missing_ok=True,
+        )
+    finally:
+        bundle.clear()
+    if expires.isdigit():
+        expires_at = datetime.datetime.fromtimestamp(int(expires), tz=datetime.UTC)
+        Credential.objects.filter(pk=credential.pk).update(certificate_expires_at=expires_at)
+        credential.certificate_expires_at = expires_at
+    return rotation
+
+
 def rotate_secret(
     actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
 ) -> Rotation:
@@ -353,6 +398,8 @@ def rotate_secret(
     _require_justification(actor, "rotate", credential, justification, ticket)
     if credential.is_static_role:
         return _rotate_static(actor, credential, justification=justification, ticket=ticket)
+    if credential.kind == Credential.Kind.PKI:
+        return _rotate_certificate(actor, credential, justification=justification, ticket=ticket)
     try:
         new_value = _new_value(credential)
     except VaultError as exc:

@@ -18,8 +18,14 @@
     var target = event.target;
     if (target.matches("[data-toggle-secret]")) {
       var input = target.parentElement.querySelector("[data-secret-value]");
-      var showing = input.type === "text";
-      input.type = showing ? "password" : "text";
+      var showing;
+      if (input.tagName === "TEXTAREA") {  // multi-line values (PEM): masked by a CSS class
+        showing = !input.classList.contains("masked");
+        input.classList.toggle("masked", showing);
+      } else {
+        showing = input.type === "text";
+        input.type = showing ? "password" : "text";
+      }
       target.textContent = showing ? "Show" : "Hide value";
     } else if (target.matches("[data-copy-secret]")) {
       var value = target.parentElement.querySelector("[data-secret-value]").value;

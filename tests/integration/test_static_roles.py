@@ -128,5 +128,45 @@ def test_an_unknown_static_role_is_a_clear_404(client, engineer, device):
     response = signed_in(engineer, client).post(
         reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
     )
-    assert response.status_code == 404 and "no static role &#x27;no-such-role&#x27;" in response.content.decode()
+    assert (
+        response.status_code == 404 and "no static role &#x27;no-such-role&#x27;" in response.content.decode()
+    )
     assert services.credential_status(engineer, credential).error
+
+
+def test_pki_rotation_issues_a_new_device_certificate_kept_in_kv(client, engineer, device, tmp_path):
+    import subprocess
+
+    credential = make_credential(
+        device, "tls", kind=Credential.Kind.PKI, engine_mount="pki", engine_role="device"
+    )
+    client = signed_in(engineer, client)
+    first = client.post(reverse("vault:credential_rotate", args=[credential.pk]), **HTMX)
+    assert first.status_code == 200, first.content.decode()
+    bundle = reveal(client, credential)
+    assert (
+        bundle["certificate"].startswith("-----BEGIN CERTIFICATE-----")
+        and "PRIVATE KEY" in bundle["private_key"]
+    )
+    (tmp_path / "cert.pem").write_text(bundle["certificate"])
+    (tmp_path / "ca.pem").write_text(bundle["ca_chain"])
+    subject = subprocess.run(
+        ["openssl", "x509", "-in", tmp_path / "cert.pem", "-noout", "-subject"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"{device.serial.lower()}.devices.example.org" in subject
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", tmp_path / "ca.pem", tmp_path / "cert.pem"],
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    credential.refresh_from_db()
+    assert credential.certificate_expires_at is not None
+    page = client.get(device.get_absolute_url()).content.decode()
+    assert "Certificate expires" in page and "PRIVATE KEY" not in page
+    assert client.post(reverse("vault:credential_rotate", args=[credential.pk]), **HTMX).status_code == 200
+    assert reveal(client, credential)["serial_number"] != bundle["serial_number"]
+    assert bundle["private_key"] not in str(list(AuditEvent.objects.values()))
