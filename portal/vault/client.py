@@ -7,6 +7,7 @@ through in SecretVersion.data, whose repr never shows them.
 """
 
 import base64
+import datetime
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -514,7 +515,11 @@ class VaultClient:
             "private_key": data["private_key"],
             "ca_chain": "\n".join(data.get("ca_chain") or [data.get("issuing_ca", "")]),
             "serial_number": data.get("serial_number", ""),
-            "expiration": str(data.get("expiration", "")),
+            "expiration": (
+                datetime.datetime.fromtimestamp(int(data["expiration"]), tz=datetime.UTC).isoformat()
+                if data.get("expiration")
+                else ""
+            ),
         }
 
     def generate_password(self, namespace: str, policy: str) -> str:

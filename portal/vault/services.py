@@ -69,9 +69,10 @@ class RotationNotRecorded(AuditWriteFailed):
 
 @dataclass(frozen=True)
 class RevealedSecret:
-    """What the reveal fragment shows: (name, value, masked) per field. Never log or store them."""
+    """What the reveal fragment shows: (name, value, masked, multi-line) per field. Never log or
+    store them."""
 
-    fields: list[tuple[str, str, bool]] = field(repr=False)
+    fields: list[tuple[str, str, bool, bool]] = field(repr=False)
     version: int
     created_time: str
 
@@ -178,7 +179,12 @@ def reveal_secret(
         )
     return RevealedSecret(
         fields=[
-            (key, str(value), key == credential.rotate_field or bool(SECRET_FIELD_NAME.search(key)))
+            (
+                key,
+                str(value),
+                key == credential.rotate_field or bool(SECRET_FIELD_NAME.search(key)),
+                "\n" in str(value),
+            )
             for key, value in sorted(secret.data.items())
         ],
         version=secret.version,
@@ -357,8 +363,6 @@ def common_name(credential: Credential) -> str:
 def _rotate_certificate(actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
     """Issue a new device certificate from the PKI role and keep the bundle (certificate, key,
     chain) as a new KV version, with check-and-set like any rotation."""
-    import datetime
-
     tenant = credential.device.tenant
     try:
         bundle = client.get_client().issue_certificate(
@@ -369,7 +373,7 @@ def _rotate_certificate(actor: Any, credential: Credential, *, justification: st
             actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
         )
         raise
-    expires = bundle.get("expiration", "")
+    expires = bundle.get("expiration", "")  # ISO 8601
     try:
         rotation = _write_new_value(
             actor,
@@ -383,8 +387,8 @@ def _rotate_certificate(actor: Any, credential: Credential, *, justification: st
         )
     finally:
         bundle.clear()
-    if expires.isdigit():
-        expires_at = datetime.datetime.fromtimestamp(int(expires), tz=datetime.UTC)
+    expires_at = parse_datetime(expires) if expires else None
+    if expires_at:
         Credential.objects.filter(pk=credential.pk).update(certificate_expires_at=expires_at)
         credential.certificate_expires_at = expires_at
     return rotation
@@ -431,8 +435,8 @@ def update_secret(
     """Store a value the engineer typed (after an on-site change) as a new version, with
     check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
     ensure_can(actor, "update", credential)
-    if credential.is_static_role:
-        raise NotForThisKind("A static role's password is set by its secrets engine: use Rotate.")
+    if credential.kind != Credential.Kind.KV2:
+        raise NotForThisKind(f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate.")
     _require_justification(actor, "update", credential, justification, ticket)
     return _write_new_value(
         actor,
@@ -463,8 +467,8 @@ def history(actor: Any, credential: Credential) -> client.SecretMetadata:
 def current_version(actor: Any, credential: Credential) -> int:
     """The version an update form should expect (0 when nothing is stored yet)."""
     ensure_can(actor, "update", credential)
-    if credential.is_static_role:
-        raise NotForThisKind("A static role's password is set by its secrets engine: use Rotate.")
+    if credential.kind != Credential.Kind.KV2:
+        raise NotForThisKind(f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate.")
     try:
         return client.get_client().metadata(secret_ref(credential)).current_version
     except VaultNotFound:

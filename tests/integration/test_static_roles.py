@@ -30,7 +30,7 @@ def device(root_ns_tenant):
 def reveal(client, credential) -> dict[str, str]:
     response = client.post(reverse("vault:credential_reveal", args=[credential.pk]), **HTMX)
     assert response.status_code == 200, response.content.decode()
-    return {name: value for name, value, _ in response.context["revealed"].fields}
+    return {name: value for name, value, *_ in response.context["revealed"].fields}
 
 
 def pg_login(password: str) -> str:

@@ -118,7 +118,31 @@ class Command(BaseCommand):
                 raise CommandError(f"Could not write {credential} to Vault: {exc.message}") from None
             finally:
                 initial.clear()
+        self._beyond_kv()
         self.stdout.write(
             f"Demo data: {Tenant.objects.count()} tenants, {Device.objects.count()} devices, "
             f"{Credential.objects.count()} credentials ({written} newly written to Vault)."
         )
+
+    def _beyond_kv(self) -> None:
+        """One Initech gateway also has a database account, a directory account (static roles of
+        OpenBao's database and LDAP engines) and a device certificate (PKI)."""
+        from portal.access.policy import SystemActor
+        from portal.vault import services as vault_services
+
+        gateway = Device.objects.get(serial="INITECH-0001")
+        extras = [
+            ("db-account", Credential.Kind.DATABASE_STATIC, "database", "device-db-demo"),
+            ("directory-account", Credential.Kind.LDAP_STATIC, "ldap", "svc-device"),
+            ("tls", Credential.Kind.PKI, "pki", "device"),
+        ]
+        for name, kind, mount, role in extras:
+            credential, created = Credential.objects.get_or_create(
+                device=gateway, name=name, defaults={"kind": kind, "engine_mount": mount, "engine_role": role}
+            )
+            if kind == Credential.Kind.PKI and created:
+                seeder = SystemActor(name="seed_demo", actions=frozenset({"view", "rotate"}))
+                try:
+                    vault_services.rotate_secret(seeder, credential)
+                except VaultError as exc:
+                    self.stderr.write(f"Could not issue the demo certificate: {exc.message}")
