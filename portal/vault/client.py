@@ -452,20 +452,19 @@ class VaultClient:
         "ldap_static": ("static-cred", "static-role", "rotate-role"),
     }
 
+    def _static_read(self, namespace: str, path: str, role: str) -> dict[str, Any]:
+        try:
+            response = self._call(namespace, lambda c: c.read(path), what=f"read {path}", idempotent=True)
+        except VaultNotFound:
+            response = None
+        if response is None:
+            raise VaultNotFound(f"There is no static role {role!r} in {path.split('/', 1)[0]}/.")
+        return response
+
     def static_credentials(self, namespace: str, kind: str, mount: str, role: str) -> SecretVersion:
         """The account a static role manages, with its current password."""
         creds, _, _ = self._STATIC_PATHS[kind]
-        try:
-            response = self._call(
-                namespace,
-                lambda c: c.read(f"{mount}/{creds}/{role}"),
-                what=f"read {mount}/{creds}/{role}",
-                idempotent=True,
-            )
-        except VaultNotFound:
-            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.") from None
-        if response is None:
-            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.")
+        response = self._static_read(namespace, f"{mount}/{creds}/{role}", role)
         data = response.get("data") or {}
         fields = {key: str(data[key]) for key in ("username", "password", "dn") if data.get(key)}
         return SecretVersion(
@@ -478,17 +477,7 @@ class VaultClient:
     def static_role(self, namespace: str, kind: str, mount: str, role: str) -> dict[str, Any]:
         """The role's bookkeeping (username, last rotation, period) — no password."""
         _, roles, _ = self._STATIC_PATHS[kind]
-        try:
-            response = self._call(
-                namespace,
-                lambda c: c.read(f"{mount}/{roles}/{role}"),
-                what=f"read {mount}/{roles}/{role}",
-                idempotent=True,
-            )
-        except VaultNotFound:
-            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.") from None
-        if response is None:
-            raise VaultNotFound(f"There is no static role {role!r} in {mount}/.")
+        response = self._static_read(namespace, f"{mount}/{roles}/{role}", role)
         return {**(response.get("data") or {}), "request_id": response.get("request_id", "")}
 
     def rotate_static_role(self, namespace: str, kind: str, mount: str, role: str) -> str:

@@ -436,7 +436,9 @@ def update_secret(
     check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
     ensure_can(actor, "update", credential)
     if credential.kind != Credential.Kind.KV2:
-        raise NotForThisKind(f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate.")
+        raise NotForThisKind(
+            f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
+        )
     _require_justification(actor, "update", credential, justification, ticket)
     return _write_new_value(
         actor,
@@ -468,7 +470,9 @@ def current_version(actor: Any, credential: Credential) -> int:
     """The version an update form should expect (0 when nothing is stored yet)."""
     ensure_can(actor, "update", credential)
     if credential.kind != Credential.Kind.KV2:
-        raise NotForThisKind(f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate.")
+        raise NotForThisKind(
+            f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
+        )
     try:
         return client.get_client().metadata(secret_ref(credential)).current_version
     except VaultNotFound:
