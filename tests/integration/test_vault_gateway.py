@@ -216,3 +216,32 @@ def test_a_vault_password_policy_makes_the_new_value(engineer, credential):
     ref = services.secret_ref(credential)
     value = bao_kv_get(ref.namespace, ref.mount, ref.path)["data"]["password"]
     assert len(value) == 28 and any(char in "-_.:" for char in value) and sum(c.isdigit() for c in value) >= 2
+
+
+def test_a_frozen_vault_times_out_with_a_clear_message_and_recovers(client, engineer, credential):
+    """The real OpenBao process stopped (SIGSTOP) mid-test: requests hang, the portal gives up
+    after VAULT_TIMEOUT with a message, and carries on once the process continues (SIGCONT)."""
+    import signal
+
+    pid = int(Path(os.environ["KEYDESK_BAO_AUDIT_LOG"]).with_name("bao.pid").read_text().split()[0])
+    vault = fresh_client(timeout=1, read_retries=0)
+    ref = services.secret_ref(credential)
+    vault.metadata(ref)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(VaultUnavailable, match="did not answer within 1s"):
+            vault.metadata(ref)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert vault.metadata(ref).current_version == 1
+
+
+def test_a_deleted_latest_version_is_a_clear_410(client, engineer, credential):
+    ref = services.secret_ref(credential)
+    bao_run("kv", "delete", f"-namespace={ref.namespace}", f"-mount={ref.mount}", ref.path)
+    response = signed_in(engineer, client).post(
+        reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
+    )
+    assert response.status_code == 410 and "deleted or destroyed" in response.content.decode()
+    page = client.get(credential.device.get_absolute_url()).content.decode()
+    assert "deleted in Vault" in page
