@@ -1,4 +1,5 @@
 """Reveal and rotate device credentials: policy re-check, Vault call, audit — in the safe order.
+Each kind of credential (KV v2, static role, certificate) is reached through one adapter interface.
 
 Reveal: read, then commit the audit event, and only then hand the value back (fail closed).
 Rotate: commit an `attempt` event, write with check-and-set, then record the outcome.
@@ -151,14 +152,7 @@ def reveal_secret(
     _require_justification(actor, "reveal", credential, justification, ticket)
     ref = secret_ref(credential)
     try:
-        if credential.is_static_role:
-            if version is not None:
-                raise NotForThisKind(
-                    "A static role has no older versions: its engine keeps only the current password."
-                )
-            secret = _static(credential, "static_credentials")
-        else:
-            secret = client.get_client().read(ref, version=version)
+        secret = adapter_for(credential).read(credential, version)
     except VaultError as exc:
         _record_failure(
             actor, "vault.secret.read", credential, exc, justification=justification, ticket=ticket
@@ -394,32 +388,116 @@ def _rotate_certificate(actor: Any, credential: Credential, *, justification: st
     return rotation
 
 
+# --- one adapter per kind of credential -------------------------------------------------------
+
+
+class CredentialAdapter:
+    """How one kind of credential is read, described and renewed in Vault.
+
+    The services in this module own the policy checks, the audit events and their order (fail
+    closed, attempt before outcome); an adapter only knows its secrets engine, through the gateway.
+    """
+
+    typed_values = False  # can an engineer store a value they typed (update)?
+    has_history = False  # does Vault keep versions of it?
+
+    def read(self, credential: Credential, version: int | None) -> client.SecretVersion:
+        raise NotImplementedError
+
+    def status(self, credential: Credential) -> CredentialStatus:
+        raise NotImplementedError
+
+    def rotate(self, actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+        raise NotImplementedError
+
+
+class KeyValueAdapter(CredentialAdapter):
+    """A KV v2 secret: versions, check-and-set writes, custom metadata."""
+
+    typed_values = True
+    has_history = True
+
+    def read(self, credential: Credential, version: int | None) -> client.SecretVersion:
+        return client.get_client().read(secret_ref(credential), version=version)
+
+    def status(self, credential: Credential) -> CredentialStatus:
+        metadata = client.get_client().metadata(secret_ref(credential))
+        updated = parse_datetime(metadata.updated_time) if metadata.updated_time else None
+        _remember_version(credential, metadata.current_version, updated)
+        return CredentialStatus(
+            version=metadata.current_version, updated_time=updated, deleted=metadata.current_deleted
+        )
+
+    def rotate(self, actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+        try:
+            new_value = _new_value(credential)
+        except VaultError as exc:
+            _record_failure(
+                actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
+            )
+            raise
+        return _write_new_value(
+            actor,
+            "rotate",
+            credential,
+            new_value,
+            expected_version=None,
+            justification=justification,
+            ticket=ticket,
+        )
+
+
+class StaticRoleAdapter(CredentialAdapter):
+    """An account managed by the database or LDAP engine (static role): no versions, the engine
+    sets the password."""
+
+    def read(self, credential: Credential, version: int | None) -> client.SecretVersion:
+        if version is not None:
+            raise NotForThisKind(
+                "A static role has no older versions: its engine keeps only the current password."
+            )
+        return _static(credential, "static_credentials")
+
+    def status(self, credential: Credential) -> CredentialStatus:
+        role = _static(credential, "static_role")
+        rotated_at = role.get("last_vault_rotation")
+        rotated = parse_datetime(str(rotated_at)) if rotated_at else None
+        _remember_version(credential, 0, rotated)
+        return CredentialStatus(updated_time=rotated, account=str(role.get("username", "")))
+
+    def rotate(self, actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+        return _rotate_static(actor, credential, justification=justification, ticket=ticket)
+
+
+class CertificateAdapter(KeyValueAdapter):
+    """A device certificate from a PKI role, kept (with its key and chain) as KV versions."""
+
+    typed_values = False
+
+    def rotate(self, actor: Any, credential: Credential, *, justification: str, ticket: str) -> Rotation:
+        return _rotate_certificate(actor, credential, justification=justification, ticket=ticket)
+
+
+ADAPTERS: dict[str, CredentialAdapter] = {
+    Credential.Kind.KV2: KeyValueAdapter(),
+    Credential.Kind.DATABASE_STATIC: StaticRoleAdapter(),
+    Credential.Kind.LDAP_STATIC: StaticRoleAdapter(),
+    Credential.Kind.PKI: CertificateAdapter(),
+}
+
+
+def adapter_for(credential: Credential) -> CredentialAdapter:
+    return ADAPTERS[credential.kind]
+
+
 def rotate_secret(
     actor: Any, credential: Credential, *, justification: str = "", ticket: str = ""
 ) -> Rotation:
-    """Replace the credential's rotating field with a generated value, using check-and-set."""
+    """Renew the credential the way its kind does (see the adapters): a generated value written with
+    check-and-set, a static role rotated by its engine, or a newly issued certificate."""
     ensure_can(actor, "rotate", credential)
     _require_justification(actor, "rotate", credential, justification, ticket)
-    if credential.is_static_role:
-        return _rotate_static(actor, credential, justification=justification, ticket=ticket)
-    if credential.kind == Credential.Kind.PKI:
-        return _rotate_certificate(actor, credential, justification=justification, ticket=ticket)
-    try:
-        new_value = _new_value(credential)
-    except VaultError as exc:
-        _record_failure(
-            actor, "vault.secret.rotate", credential, exc, justification=justification, ticket=ticket
-        )
-        raise
-    return _write_new_value(
-        actor,
-        "rotate",
-        credential,
-        new_value,
-        expected_version=None,
-        justification=justification,
-        ticket=ticket,
-    )
+    return adapter_for(credential).rotate(actor, credential, justification=justification, ticket=ticket)
 
 
 @sensitive_variables("value")
@@ -435,7 +513,7 @@ def update_secret(
     """Store a value the engineer typed (after an on-site change) as a new version, with
     check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
     ensure_can(actor, "update", credential)
-    if credential.kind != Credential.Kind.KV2:
+    if not adapter_for(credential).typed_values:
         raise NotForThisKind(
             f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
         )
@@ -454,7 +532,7 @@ def update_secret(
 def history(actor: Any, credential: Credential) -> client.SecretMetadata:
     """The credential's versions (numbers, times, deleted or destroyed) — never values."""
     ensure_can(actor, "view", credential)
-    if credential.is_static_role:
+    if not adapter_for(credential).has_history:
         raise NotForThisKind(
             "A static role has no version history: its engine keeps only the current password."
         )
@@ -469,7 +547,7 @@ def history(actor: Any, credential: Credential) -> client.SecretMetadata:
 def current_version(actor: Any, credential: Credential) -> int:
     """The version an update form should expect (0 when nothing is stored yet)."""
     ensure_can(actor, "update", credential)
-    if credential.kind != Credential.Kind.KV2:
+    if not adapter_for(credential).typed_values:
         raise NotForThisKind(
             f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
         )
@@ -481,32 +559,13 @@ def current_version(actor: Any, credential: Credential) -> int:
 
 def credential_status(actor: Any, credential: Credential) -> CredentialStatus:
     """Current version and last update of a credential, or a readable error; never raises VaultError."""
-    ref = secret_ref(credential)
-    if credential.is_static_role:
-        try:
-            role = _static(credential, "static_role")
-        except VaultError as exc:
-            _record_failure(actor, "vault.secret.metadata", credential, exc)
-            return CredentialStatus(error=exc.message)
-        rotated = (
-            parse_datetime(str(role.get("last_vault_rotation", "")))
-            if role.get("last_vault_rotation")
-            else None
-        )
-        _remember_version(credential, 0, rotated)
-        return CredentialStatus(updated_time=rotated, account=str(role.get("username", "")))
     try:
-        metadata = client.get_client().metadata(ref)
+        return adapter_for(credential).status(credential)
     except VaultNotFound:
         return CredentialStatus(error="Not yet stored in Vault.")
     except VaultError as exc:
         _record_failure(actor, "vault.secret.metadata", credential, exc)
         return CredentialStatus(error=exc.message)
-    updated = parse_datetime(metadata.updated_time) if metadata.updated_time else None
-    _remember_version(credential, metadata.current_version, updated)
-    return CredentialStatus(
-        version=metadata.current_version, updated_time=updated, deleted=metadata.current_deleted
-    )
 
 
 def store_initial_value(credential: Credential, data: dict[str, str], *, actor: Any = None) -> int:
