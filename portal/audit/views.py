@@ -30,7 +30,8 @@ def event_list(request: HttpRequest) -> HttpResponse:
     except pagination.BadCursor as exc:
         notice = str(exc)
         page = pagination.page(filterset.qs, sort, None, PER_PAGE)
-    table = AuditEventTable(page.rows, order_by=sort, request=request)
+    # No request= here: django-tables2 would add its own OFFSET paging; pages are keyset pages.
+    table = AuditEventTable(page.rows, order_by=sort)
     context = {
         "table": table,
         "filter": filterset,

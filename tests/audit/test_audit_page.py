@@ -144,3 +144,18 @@ def test_action_filter_is_exact_unless_it_ends_with_a_star(client_dave, alice):
     audit.record(alice, "accounts.login", message="login")
     assert walk(client_dave, {"action": "vault.secret.read"}) == ["read"]
     assert walk(client_dave, {"action": "vault.*"}) == ["rotate", "read"]
+
+
+def test_the_rendered_page_links_to_older_events_until_the_end(client_dave, many):
+    import re
+
+    response, seen = client_dave.get(URL), []
+    while True:
+        body = response.content.decode()
+        seen += shown(response)
+        match = re.search(r'href="(\?[^"]*after=[^"]*)"[^>]*data-testid="older"', body)
+        if not match:
+            break
+        response = client_dave.get(URL + match.group(1).replace("&amp;", "&"))
+    assert len(seen) == len(set(seen)) == 120
+    assert "⇤ Newest" in body
