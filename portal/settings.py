@@ -188,6 +188,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded demo database: several gunicorn workers write the audit chain at once. Take the
+    # write lock at the start of each transaction and wait for it rather than fail.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 
 # --- sessions and security headers --------------------------------------------------------------
 

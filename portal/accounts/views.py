@@ -15,6 +15,7 @@ from portal.accounts.decorators import carried_fields, step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
 from portal.accounts.middleware import to_login
 from portal.audit.models import AuditEvent
+from portal.audit.services import AuditWriteFailed
 from portal.inventory.models import Device
 
 
@@ -48,6 +49,12 @@ def login(request: HttpRequest) -> HttpResponse:
                 error, status = str(exc), 401
             except DirectoryUnavailable as exc:
                 error, status = f"{exc} Signing in is not possible right now; try again in a minute.", 503
+            except AuditWriteFailed:
+                # No sign-in without its record (fail closed, like the audit devices of Vault).
+                error, status = (
+                    "The audit trail cannot be written right now, so signing in is refused. Try again.",
+                    503,
+                )
         else:
             status = 400
     return render(

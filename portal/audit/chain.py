@@ -173,8 +173,12 @@ class Verdict:
 
     def __str__(self) -> str:
         if self.intact:
-            signed = f", {self.checkpoints} signed checkpoint(s) valid" if self.checkpoints else ""
-            return f"intact, {self.events} events, head {self.head}{signed}"
+            if self.checkpoints:
+                return f"intact, {self.events} events, head {self.head}, {self.checkpoints} signed checkpoint(s) valid"
+            return (
+                f"intact, {self.events} events, head {self.head} (no signed checkpoint checked: a rewrite of the "
+                "whole trail would go unnoticed; run `manage.py audit checkpoint` regularly)"
+            )
         return f"BROKEN at sequence {self.sequence}: {self.problem}"
 
 
@@ -190,6 +194,9 @@ def verify(signature_check: Any = None) -> Verdict:
     """
     previous_hash, expected_sequence, count = GENESIS, 1, 0
     hashes_at: dict[int, str] = {}
+    # Each checkpoint is also announced by an audit.checkpoint event: deleting checkpoint rows to
+    # hide a rewrite leaves those announcements behind.
+    announced: dict[int, str] = {}
     checkpoint_sequences = set(AuditCheckpoint.objects.values_list("sequence", flat=True))
     for row in _stream():
         sequence = row["sequence"]
@@ -221,6 +228,8 @@ def verify(signature_check: Any = None) -> Verdict:
             )
         if sequence in checkpoint_sequences:
             hashes_at[sequence] = row["hash"]
+        if row["action"] == "audit.checkpoint" and isinstance(row["detail"], dict):
+            announced[int(row["detail"].get("sequence", 0))] = str(row["detail"].get("hash", ""))
         previous_hash, expected_sequence, count = row["hash"], sequence + 1, count + 1
     head = AuditChainHead.objects.filter(pk=1).values("sequence", "hash").first()
     if head and (head["sequence"], head["hash"]) != (count, previous_hash):
@@ -232,6 +241,17 @@ def verify(signature_check: Any = None) -> Verdict:
             problem=f"the chain ends at event {count} but its head records {head['sequence']}: "
             "events were cut off the end",
         )
+    stored = {c.sequence: c.hash for c in AuditCheckpoint.objects.all()}
+    for sequence, announced_hash in sorted(announced.items()):
+        if stored.get(sequence) != announced_hash:
+            return Verdict(
+                False,
+                count,
+                previous_hash,
+                sequence=sequence,
+                problem=f"the trail records a signed checkpoint of event {sequence} that is gone or "
+                "altered: checkpoints were removed",
+            )
     verified = 0
     for checkpoint in AuditCheckpoint.objects.order_by("sequence"):
         if hashes_at.get(checkpoint.sequence) != checkpoint.hash:

@@ -2,10 +2,18 @@ import datetime
 
 import django_filters
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.audit.models import AuditEvent, Outcome
+
+# The trail cannot hold events from before Keydesk or from the far future; beyond these a date
+# would also overflow the day arithmetic.
+SENSIBLE_DATES = [
+    MinValueValidator(datetime.date(2000, 1, 1), "Pick a date from the year 2000 on."),
+    MaxValueValidator(datetime.date(2999, 12, 31), "Pick a date before the year 3000."),
+]
 
 
 def _start_of(day: datetime.date) -> datetime.datetime:
@@ -36,10 +44,16 @@ class AuditEventFilterSet(django_filters.FilterSet):
     )
     outcome = django_filters.ChoiceFilter(choices=Outcome.choices, empty_label="Any outcome")
     since = django_filters.DateFilter(
-        method="from_day", label="From", widget=forms.DateInput(attrs={"type": "date"})
+        validators=SENSIBLE_DATES,
+        method="from_day",
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     until = django_filters.DateFilter(
-        method="to_day", label="Until", widget=forms.DateInput(attrs={"type": "date"})
+        validators=SENSIBLE_DATES,
+        method="to_day",
+        label="Until",
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     class Meta:

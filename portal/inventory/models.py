@@ -1,6 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -36,6 +37,7 @@ class Tenant(models.Model):
     path_prefix = models.CharField(max_length=200, validators=[validate_vault_path])
     requires_justification = models.BooleanField(default=False)
     rotation_max_age_days = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)],
         null=True,
         blank=True,
         help_text="Default maximum age of its credentials before they are due for rotation.",
@@ -143,7 +145,10 @@ class Credential(models.Model):
     length = models.PositiveSmallIntegerField(default=24)
     charset = models.CharField(max_length=20, choices=Charset.choices, default=Charset.ALNUM_SYMBOLS)
     max_age_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Rotate when older than this; empty: the tenant's default."
+        validators=[MinValueValidator(1)],
+        null=True,
+        blank=True,
+        help_text="Rotate when older than this; empty: the tenant's default.",
     )
     password_policy = models.CharField(
         max_length=100,
@@ -202,7 +207,9 @@ class Credential(models.Model):
 
     @property
     def effective_max_age_days(self) -> int | None:
-        return self.max_age_days or self.device.tenant.rotation_max_age_days
+        if self.max_age_days is not None:
+            return self.max_age_days
+        return self.device.tenant.rotation_max_age_days
 
     def default_vault_path(self) -> str:
         return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"

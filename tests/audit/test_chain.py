@@ -166,3 +166,16 @@ def test_checkpoint_command_signs_the_head(trail, fake_vault):
     assert f"event 5, hash {trail[-1].hash}" in out.getvalue()
     assert ("sign", "transit/keydesk-audit") in fake_vault.calls
     assert AuditEvent.objects.filter(action="audit.checkpoint").exists()
+
+
+def test_deleting_the_checkpoints_to_hide_a_rewrite_is_found(trail):
+    audit.sign_checkpoint()
+    raw("ALTER TABLE audit_auditcheckpoint DISABLE TRIGGER USER")
+    raw("DELETE FROM audit_auditcheckpoint")
+    raw("ALTER TABLE audit_auditcheckpoint ENABLE TRIGGER USER")
+    verdict = verify()
+    assert not verdict.intact and "checkpoints were removed" in verdict.problem
+
+
+def test_verify_says_when_no_checkpoint_protects_the_trail(trail):
+    assert "no signed checkpoint checked" in str(verify())

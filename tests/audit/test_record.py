@@ -54,11 +54,11 @@ def test_auditor_sees_events_newest_first_and_filters(client_dave, alice, bob):
     audit.record(alice, "vault.secret.read")
     audit.record(bob, "vault.secret.rotate")
     response = client_dave.get(URL)
-    rows = [row.record.actor_name for row in response.context["table"].page.object_list]
+    rows = [row.record.actor_name for row in response.context["table"].rows]
     assert response.status_code == 200 and rows[:2] == ["bob", "alice"]
-    filtered = client_dave.get(URL, {"actor": "alice"}).context["table"].page.object_list
+    filtered = client_dave.get(URL, {"actor": "alice"}).context["table"].rows
     assert {row.record.actor_name for row in filtered} == {"alice"}
-    by_action = client_dave.get(URL, {"action": "vault.secret.rotate"}).context["table"].page.object_list
+    by_action = client_dave.get(URL, {"action": "vault.secret.rotate"}).context["table"].rows
     assert {row.record.action for row in by_action} == {"vault.secret.rotate"}
 
 
