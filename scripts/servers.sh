@@ -95,6 +95,14 @@ case "$cmd" in
         for s in ldap pg bao; do
             if chosen "$s"; then "$(script_for "$s")" start; fi
         done
+        # slapd reloads the directory file at each start, which puts the demo device account's
+        # password back to the file's; have OpenBao's LDAP engine set (and know) a fresh one.
+        if chosen ldap && "$HERE/bao.sh" status >/dev/null 2>&1 && [[ -s "$RUN_DIR/bao/root_token" ]]; then
+            BAO_ADDR="http://127.0.0.1:${BAO_PORT}" BAO_TOKEN="$(cat "$RUN_DIR/bao/root_token")" \
+                "$(bao_bin)" write -f ldap/rotate-role/svc-device >/dev/null 2>&1 \
+                && log "re-synchronised OpenBao's LDAP static role svc-device with the reloaded directory" \
+                || log "warning: could not re-synchronise the LDAP static role svc-device"
+        fi
         log "started: ${servers[*]} (eval \"\$($0 env)\" to export the settings)"
         ;;
     stop)

@@ -49,6 +49,14 @@ REQUIRED_CLASSES = {
 }
 
 
+def location(credential: Credential) -> str:
+    """Where the credential lives, as OpenBao's own audit log names it."""
+    if credential.is_static_role:
+        namespace = credential.device.tenant.vault_namespace
+        return f"{namespace + '/' if namespace else ''}{credential.engine_mount}/{credential.engine_role}"
+    return str(secret_ref(credential))
+
+
 def secret_ref(credential: Credential) -> SecretRef:
     tenant = credential.device.tenant
     return SecretRef(namespace=tenant.vault_namespace, mount=tenant.kv_mount, path=credential.vault_path)
@@ -112,7 +120,7 @@ def _record_failure(actor: Any, action: str, credential: Credential, exc: VaultE
         target=credential,
         message=exc.message,
         vault_request_id=exc.request_id,
-        detail={"path": str(secret_ref(credential)), "error": type(exc).__name__},
+        detail={"path": location(credential), "error": type(exc).__name__},
         **extra,
     )
 
@@ -150,7 +158,6 @@ def reveal_secret(
         )
         raise JustificationMissing("Revealing an older version needs a ticket and a reason.")
     _require_justification(actor, "reveal", credential, justification, ticket)
-    ref = secret_ref(credential)
     try:
         secret = adapter_for(credential).read(credential, version)
     except VaultError as exc:
@@ -166,10 +173,10 @@ def reveal_secret(
             target=credential,
             justification=justification,
             ticket=ticket,
-            version_before=secret.version,
-            version_after=secret.version,
+            version_before=secret.version or None,
+            version_after=secret.version or None,
             vault_request_id=secret.request_id,
-            detail={"path": str(ref), "fields": sorted(secret.data)},
+            detail={"path": location(credential), "fields": sorted(secret.data)},
         )
     return RevealedSecret(
         fields=[
@@ -236,7 +243,7 @@ def _write_new_value(
         data = dict(new_value)  # a whole new bundle (PKI): nothing of the old one is kept
     else:
         data[credential.rotate_field] = new_value
-    detail = {"path": str(ref), "field": credential.rotate_field}
+    detail = {"path": str(ref), "field": "bundle" if isinstance(new_value, dict) else credential.rotate_field}
     with transaction.atomic(durable=True):
         audit.record(
             actor,

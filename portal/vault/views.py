@@ -114,7 +114,8 @@ def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     except FAILURES as exc:
         return _failure(request, credential, exc)
     # The one response that carries a secret: no browser, proxy or CDN may keep it.
-    return _fragment(request, "vault/_secret_value.html", {"credential": credential, "revealed": revealed})
+    context = {"credential": credential, "revealed": revealed, "older": version is not None}
+    return _fragment(request, "vault/_secret_value.html", context)
 
 
 @require_POST

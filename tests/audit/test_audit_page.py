@@ -159,3 +159,11 @@ def test_the_rendered_page_links_to_older_events_until_the_end(client_dave, many
         response = client_dave.get(URL + match.group(1).replace("&amp;", "&"))
     assert len(seen) == len(set(seen)) == 120
     assert "⇤ Newest" in body
+
+
+def test_far_away_dates_are_a_message_and_export_nothing(client_dave, many):
+    page = client_dave.get(URL, {"until": "9999-12-31"})
+    assert page.status_code == 200 and "before the year 3000" in page.content.decode()
+    export = client_dave.get(reverse("audit:event_export_csv"), {"until": "9999-12-31"})
+    assert export.status_code == 400
+    assert not AuditEvent.objects.filter(action="audit.export").exists()
