@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.backends.signals import connection_created
 from django.test import Client
 
-from portal.accounts.services import AUTHENTICATED_AT, DIRECTORY_CHECKED_AT
+from portal.accounts.services import AUTHENTICATED_AT, DIRECTORY_CHECKED_AT, LAST_SEEN_AT, SIGNED_IN_AT
 from portal.vault import client as vault_client
 from tests.factories import make_credential, make_device, make_grant, make_tenant, make_user
 from tests.fakes import FakeVaultClient
@@ -126,6 +126,7 @@ def signed_in(user, client: Client | None = None) -> Client:
     client.force_login(user, backend="portal.accounts.backends.LocalAccountBackend")
     session = client.session
     session[AUTHENTICATED_AT] = session[DIRECTORY_CHECKED_AT] = time.time()
+    session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = time.time()
     session.save()
     return client
 

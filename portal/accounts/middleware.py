@@ -21,14 +21,20 @@ def to_login(request: HttpRequest, message: str) -> HttpResponse:
 
 
 class DirectoryRecheckMiddleware:
-    """Every KEYDESK_DIRECTORY_RECHECK_SECONDS, re-read a signed-in user's account from LDAP, so a
-    removal from a group or a disabled account takes effect even in an open session."""
+    """Ends sessions that are too old or idle too long, or whose account was deactivated; and every
+    KEYDESK_DIRECTORY_RECHECK_SECONDS re-reads a signed-in user's account from LDAP, so a removal
+    from a group or a disabled account takes effect even in an open session."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            expired = services.session_expiry(request)
+            if expired:
+                services.end_expired_session(request, expired)
+                return to_login(request, expired)
         if user is not None and user.is_authenticated and not user.is_active:
             logout(request)
             return to_login(request, "Your Keydesk account was deactivated by an admin.")

@@ -18,6 +18,10 @@ from portal.audit.models import Outcome
 AUTHENTICATED_AT = "keydesk.authenticated_at"
 DIRECTORY_CHECKED_AT = "keydesk.directory_checked_at"
 STEP_UP_FAILURES = "keydesk.step_up_failures"
+SIGNED_IN_AT = "keydesk.signed_in_at"
+LAST_SEEN_AT = "keydesk.last_seen_at"
+# The idle clock is written to the session at most this often (not on every request).
+LAST_SEEN_RESOLUTION = 60
 # Wrong passwords at the step-up prompt before the session is ended (a stolen session must not be
 # able to guess its owner's password).
 MAX_STEP_UP_FAILURES = 5
@@ -35,6 +39,26 @@ def mark_authenticated(request: HttpRequest) -> None:
     now = time.time()
     request.session[AUTHENTICATED_AT] = now
     request.session[DIRECTORY_CHECKED_AT] = now
+    request.session.setdefault(SIGNED_IN_AT, now)
+    request.session[LAST_SEEN_AT] = now
+
+
+def session_expiry(request: HttpRequest) -> str:
+    """Why this session is over ("" while it is not): too old, or idle too long."""
+    now = time.time()
+    if now - (request.session.get(SIGNED_IN_AT) or now) > settings.KEYDESK_SESSION_MAX_AGE_SECONDS:
+        return "Your session reached its maximum length; sign in again."
+    last_seen = request.session.get(LAST_SEEN_AT) or now
+    if now - last_seen > settings.KEYDESK_SESSION_IDLE_SECONDS:
+        return "You were signed out after a period without activity; sign in again."
+    if now - last_seen > LAST_SEEN_RESOLUTION:
+        request.session[LAST_SEEN_AT] = now
+    return ""
+
+
+def end_expired_session(request: HttpRequest, reason: str) -> None:
+    audit.record(request.user, "accounts.session.expired", outcome=Outcome.DENIED, message=reason)
+    auth.logout(request)
 
 
 def step_up_is_fresh(request: HttpRequest) -> bool:

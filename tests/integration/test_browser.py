@@ -37,6 +37,9 @@ def test_engineer_reveals_and_rotates_then_auditor_sees_both(page: Page, live_se
     ref = services.secret_ref(credential)
     stored = bao_kv_get(ref.namespace, ref.mount, ref.path)["data"]["password"]
     base = live_server.url
+    # The strict Content-Security-Policy must not block anything the pages need.
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
 
     sign_in(page, base, "ALICE", "alice-pass")
     expect(page.get_by_role("heading", name="Devices")).to_be_visible()
@@ -70,6 +73,7 @@ def test_engineer_reveals_and_rotates_then_auditor_sees_both(page: Page, live_se
     expect(results).to_contain_text("vault.secret.rotate")
     expect(results).to_contain_text("v1 → v2")
     assert stored not in page.content() and rotated["data"]["password"] not in page.content()
+    assert violations == []
 
 
 def test_step_up_and_justification_keep_the_engineers_place(page: Page, live_server, acme_tenant):

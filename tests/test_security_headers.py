@@ -1,0 +1,79 @@
+"""Every page carries the security headers; sessions end when too old or idle; login rotates the session id."""
+
+import time
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from portal.accounts.services import LAST_SEEN_AT, SIGNED_IN_AT
+from portal.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    ("client_anon", "/accounts/login/"),
+    ("client_anon", "/healthz"),
+    ("client_alice", "/devices/"),
+    ("client_alice", "device"),
+    ("client_alice", "/credentials/due/"),
+    ("client_dave", "/audit/"),
+    ("client_carol", "/admin/"),
+    ("client_carol", "/admin/entitlements/entitlement/"),
+]
+
+
+@pytest.mark.parametrize(("who", "url"), PAGES)
+def test_every_page_has_the_security_headers(request, device_a, who, url):
+    client = request.getfixturevalue(who)
+    response = client.get(device_a.get_absolute_url() if url == "device" else url)
+    assert response.status_code == 200, url
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+@override_settings(SECURE_HSTS_SECONDS=31536000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True)
+def test_https_responses_carry_hsts(client_anon):
+    response = client_anon.get("/accounts/login/", secure=True)
+    assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_cookies_are_httponly_and_samesite(client_alice):
+    response = client_alice.get("/devices/")
+    from django.conf import settings
+
+    assert settings.SESSION_COOKIE_HTTPONLY and settings.SESSION_COOKIE_SAMESITE == "Lax"
+    assert response.status_code == 200
+
+
+def age(client, key: str, seconds: float) -> None:
+    session = client.session
+    session[key] = time.time() - seconds
+    session.save()
+
+
+def test_an_idle_session_ends(client_alice, settings):
+    age(client_alice, LAST_SEEN_AT, settings.KEYDESK_SESSION_IDLE_SECONDS + 1)
+    response = client_alice.get("/devices/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert AuditEvent.objects.filter(action="accounts.session.expired", actor_name="alice").exists()
+    assert client_alice.get("/devices/").status_code == 302
+
+
+def test_a_session_past_its_maximum_age_ends_even_when_active(client_alice, settings):
+    age(client_alice, SIGNED_IN_AT, settings.KEYDESK_SESSION_MAX_AGE_SECONDS + 1)
+    assert client_alice.get("/devices/").status_code == 302
+
+
+def test_sign_in_rotates_the_session_id(client, alice):
+    alice.set_password("local-pass-x1")
+    alice.save()
+    client.get(reverse("accounts:login"))
+    before = client.cookies.get("sessionid")
+    client.post(reverse("accounts:login"), {"username": "alice", "password": "local-pass-x1"})
+    after = client.cookies.get("sessionid")
+    assert after is not None and (before is None or before.value != after.value)
