@@ -226,6 +226,12 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# Sign-in throttling: this many failures within the window lock the login name (or, with the
+# larger number, the source address) for the lockout time. Admins can unlock early.
+KEYDESK_LOGIN_MAX_FAILURES = env_int("KEYDESK_LOGIN_MAX_FAILURES", 5)
+KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
+KEYDESK_LOGIN_WINDOW_SECONDS = env_int("KEYDESK_LOGIN_WINDOW", 15 * 60)
+KEYDESK_LOGIN_LOCKOUT_SECONDS = env_int("KEYDESK_LOGIN_LOCKOUT", 15 * 60)
 # Session lifetime: signed out after this long in any case, and after this long without a request.
 KEYDESK_SESSION_MAX_AGE_SECONDS = env_int("KEYDESK_SESSION_MAX_AGE", 8 * 3600)
 KEYDESK_SESSION_IDLE_SECONDS = env_int("KEYDESK_SESSION_IDLE_TIMEOUT", 30 * 60)

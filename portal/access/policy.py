@@ -92,7 +92,13 @@ def grounds(action: str, model: type[Model]) -> Grounds:
         return Grounds(roles=(admin,) if action == "view" else (), grant_action=action)
     if label == "audit.auditevent":
         return Grounds(roles=(auditor,) if action in ("view", "audit") else ())
-    if label in ("entitlements.entitlement", "inventory.tag", "accounts.user", "auth.group"):
+    if label in (
+        "entitlements.entitlement",
+        "inventory.tag",
+        "accounts.user",
+        "auth.group",
+        "accounts.loginlockout",
+    ):
         return Grounds(roles=(admin,) if action in ("view", "manage") else ())
     raise ValueError(f"no access policy for model {label}")
 

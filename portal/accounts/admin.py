@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from portal.accounts.models import User
+from portal.accounts.models import LoginLockout, User
 from portal.web.admin_site import PolicyModelAdmin
 
 
@@ -54,3 +54,29 @@ class UserAdmin(PolicyModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
         # Deleting would orphan the audit trail's actor links; deactivate instead.
         return False
+
+
+@admin.register(LoginLockout)
+class LoginLockoutAdmin(PolicyModelAdmin):
+    """Failed sign-in counters and locks; "Unlock" lifts a lock before it runs out (audited)."""
+
+    list_display = ("kind", "key", "failures", "window_started", "locked_until")
+    list_filter = ("kind",)
+    search_fields = ("key",)
+    readonly_fields = ("kind", "key", "failures", "window_started", "locked_until")
+    actions = ["unlock"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Unlock the selected names and addresses now")
+    def unlock(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+        from portal.audit import services as audit
+
+        count = 0
+        for lock in queryset:
+            detail = {"kind": lock.kind, "key": lock.key, "failures": lock.failures}
+            lock.delete()  # the change first, its record last (the chain's lock is taken last)
+            audit.record(request.user, "accounts.login.unlock", message=f"Unlocked {lock}.", detail=detail)
+            count += 1
+        self.message_user(request, f"Unlocked {count}.")

@@ -34,3 +34,25 @@ class User(AbstractUser):
     @property
     def from_directory(self) -> bool:
         return bool(self.directory_dn)
+
+
+class LoginLockout(models.Model):
+    """Failed sign-ins counted per login name and per source address; past a threshold, sign-in
+    from there is refused for a while (an admin can lift it early)."""
+
+    class Kind(models.TextChoices):
+        USER = "user", "login name"
+        ADDRESS = "address", "source address"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=200)
+    failures = models.PositiveIntegerField(default=0)
+    window_started = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="lockout_one_per_key")]
+        ordering = ["-locked_until", "kind", "key"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.key}"

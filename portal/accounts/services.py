@@ -5,12 +5,14 @@ import time
 
 from django.conf import settings
 from django.contrib import auth
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.timezone import now as timezone_now
 from django.views.decorators.debug import sensitive_variables
 
 from portal.access.policy import forget_group_names
 from portal.accounts.backends import DirectoryUnavailable, KeydeskLDAPBackend, is_plausible_login_name
-from portal.accounts.models import User, normalize_login_name
+from portal.accounts.models import LoginLockout, User, normalize_login_name
 from portal.audit import services as audit
 from portal.audit.models import Outcome
 
@@ -29,6 +31,59 @@ MAX_STEP_UP_FAILURES = 5
 
 class LoginFailed(Exception):
     """Wrong name or password. The message is deliberately the same for both."""
+
+
+class LoginLocked(Exception):
+    """Too many failed sign-ins for this name or from this address."""
+
+
+def _lock_keys(request: HttpRequest, login_name: str) -> list[tuple[str, str, int]]:
+    from portal.audit.context import current
+
+    keys = [(LoginLockout.Kind.USER, login_name[:200], settings.KEYDESK_LOGIN_MAX_FAILURES)]
+    address = current().source_ip
+    if address:
+        keys.append((LoginLockout.Kind.ADDRESS, address, settings.KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS))
+    return keys
+
+
+def _locked_until(request: HttpRequest, login_name: str):  # noqa: ANN202 - datetime | None
+    from django.utils import timezone
+
+    now = timezone.now()
+    keys = _lock_keys(request, login_name)
+    query = Q(pk__in=[])
+    for kind, key, _ in keys:
+        query |= Q(kind=kind, key=key)
+    lock = LoginLockout.objects.filter(query, locked_until__gt=now).order_by("-locked_until").first()
+    return lock.locked_until if lock else None
+
+
+def _count_failure(request: HttpRequest, login_name: str) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    now = timezone.now()
+    window = timezone.timedelta(seconds=settings.KEYDESK_LOGIN_WINDOW_SECONDS)
+    with transaction.atomic():
+        for kind, key, limit in _lock_keys(request, login_name):
+            lock, _ = LoginLockout.objects.select_for_update().get_or_create(
+                kind=kind, key=key, defaults={"window_started": now}
+            )
+            if now - lock.window_started > window:
+                lock.failures, lock.window_started = 0, now
+            lock.failures += 1
+            if lock.failures >= limit:
+                lock.locked_until = now + timezone.timedelta(seconds=settings.KEYDESK_LOGIN_LOCKOUT_SECONDS)
+                audit.record(
+                    None,
+                    "accounts.login.locked",
+                    outcome=Outcome.DENIED,
+                    actor_name=login_name[:64],
+                    message=f"{lock.failures} failed sign-ins for {lock}: locked until {lock.locked_until:%H:%M} UTC.",
+                    detail={"kind": kind, "key": key},
+                )
+            lock.save()
 
 
 class AccessRevoked(Exception):
@@ -137,6 +192,19 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
     login_name = normalize_login_name(username)
     # A name that cannot be a login is recorded in a safe, shortened form.
     recorded_name = login_name[:64] if is_plausible_login_name(login_name) else repr(login_name[:64])
+    locked_until = _locked_until(request, login_name)
+    if locked_until:
+        audit.record(
+            None,
+            "accounts.login.refused",
+            outcome=Outcome.DENIED,
+            actor_name=recorded_name,
+            message="Sign-in refused: locked after too many failures.",
+        )
+        minutes = max(1, int((locked_until - timezone_now()).total_seconds() // 60) + 1)
+        raise LoginLocked(
+            f"Too many failed sign-ins. Try again in about {minutes} minute(s), or ask a Keydesk admin to unlock."
+        )
     try:
         user = auth.authenticate(request, username=login_name, password=password)
     except DirectoryUnavailable as exc:
@@ -152,7 +220,9 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
             actor_name=recorded_name,
             message="Wrong login name or password, or account disabled.",
         )
+        _count_failure(request, recorded_name)
         raise LoginFailed("That login name and password do not match a directory account.")
+    LoginLockout.objects.filter(kind=LoginLockout.Kind.USER, key=login_name).delete()
     auth.login(request, user)
     mark_authenticated(request)
     audit.record(

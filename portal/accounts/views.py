@@ -47,6 +47,8 @@ def login(request: HttpRequest) -> HttpResponse:
                 return HttpResponseRedirect(_safe_next(request))
             except services.LoginFailed as exc:
                 error, status = str(exc), 401
+            except services.LoginLocked as exc:
+                error, status = str(exc), 429
             except DirectoryUnavailable as exc:
                 error, status = f"{exc} Signing in is not possible right now; try again in a minute.", 503
             except AuditWriteFailed:

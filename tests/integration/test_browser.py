@@ -39,7 +39,10 @@ def test_engineer_reveals_and_rotates_then_auditor_sees_both(page: Page, live_se
     base = live_server.url
     # The strict Content-Security-Policy must not block anything the pages need.
     violations = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    page.on(
+        "console",
+        lambda message: "Content Security Policy" in message.text and violations.append(message.text),
+    )
 
     sign_in(page, base, "ALICE", "alice-pass")
     expect(page.get_by_role("heading", name="Devices")).to_be_visible()
