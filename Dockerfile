@@ -14,9 +14,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml ./
+COPY scripts/image.sh scripts/
 # The runtime dependencies only (the portal's source is copied into the image as-is).
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml','rb'))['project']['dependencies']))" > requirements.txt \
- && pip wheel --no-cache-dir --wheel-dir /wheels -r requirements.txt
+RUN scripts/image.sh wheels /wheels
 
 # --- runtime ------------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm
@@ -24,19 +24,18 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libldap-2.5-0 libsasl2-2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin keydesk
-COPY --from=wheels /wheels /wheels
-RUN pip install --no-cache-dir --no-index /wheels/* && rm -rf /wheels
 WORKDIR /app
+COPY --from=wheels /wheels /wheels
+COPY pyproject.toml ./
+COPY scripts/image.sh scripts/
+RUN scripts/image.sh install /wheels && rm -rf /wheels
 COPY manage.py gunicorn.conf.py ./
 COPY portal ./portal
 COPY templates ./templates
 COPY static ./static
 COPY --from=assets /src/node_modules/htmx.org/dist/htmx.min.js ./static/vendor/htmx-2.0.11.min.js
 ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 DJANGO_SETTINGS_MODULE=portal.settings
-# collectstatic needs settings to import, not to be real: dummy values, nothing connects at import.
-RUN SECRET_KEY=collectstatic ALLOWED_HOSTS=localhost KEYDESK_LDAP_URI=ldap://localhost \
-    KEYDESK_LDAP_BIND_PASSWORD=unused VAULT_ADDR=http://localhost VAULT_ROLE_ID=unused VAULT_SECRET_ID=unused \
-    python manage.py collectstatic --noinput -v0
+RUN scripts/image.sh collectstatic
 USER keydesk
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
