@@ -367,14 +367,27 @@ KEYDESK_AUDIT_TRANSIT_KEY = env_str("KEYDESK_AUDIT_TRANSIT_KEY", "keydesk-audit"
 # Every audit event is also written as one JSON line to this logger (point it at your SIEM).
 KEYDESK_AUDIT_LOGGER = env_str("KEYDESK_AUDIT_LOGGER", "keydesk.audit")
 
+# "json" (one object per line, with the request id) or "plain" (for a terminal).
+KEYDESK_LOG_FORMAT = env_str("KEYDESK_LOG_FORMAT", "plain" if KEYDESK_DEV else "json")
+if KEYDESK_LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("KEYDESK_LOG_FORMAT must be json or plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "portal.web.logformat.JsonFormatter"},
+        # Audit lines are JSON objects already: written as they are.
+        "audit": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": KEYDESK_LOG_FORMAT},
+        "audit": {"class": "logging.StreamHandler", "formatter": "audit"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # django-auth-ldap logs search filters at DEBUG; keep it at INFO and above.
         "django_auth_ldap": {"level": "WARNING"},
+        KEYDESK_AUDIT_LOGGER: {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },
 }

@@ -26,6 +26,12 @@ def current() -> RequestContext:
     return context
 
 
+def current_request_id() -> str | None:
+    """The running request's id, without creating a context when there is none (for log lines)."""
+    context = _current.get()
+    return str(context.request_id) if context else None
+
+
 def activate(context: RequestContext) -> contextvars.Token:
     return _current.set(context)
 
