@@ -115,6 +115,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.audit.middleware.RequestContextMiddleware",
+    "portal.web.metrics.RequestMetricsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.web.middleware.VaryOnHtmxMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -366,6 +367,11 @@ KEYDESK_AUDIT_TRANSIT_KEY = env_str("KEYDESK_AUDIT_TRANSIT_KEY", "keydesk-audit"
 
 # Every audit event is also written as one JSON line to this logger (point it at your SIEM).
 KEYDESK_AUDIT_LOGGER = env_str("KEYDESK_AUDIT_LOGGER", "keydesk.audit")
+
+# Prometheus: /metrics answers only with this bearer token (no token: no endpoint).
+KEYDESK_METRICS_TOKEN = env_secret("KEYDESK_METRICS_TOKEN", "")
+# Set (prometheus_client's own variable) when gunicorn runs several workers: a directory they share.
+KEYDESK_METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
 
 # "json" (one object per line, with the request id) or "plain" (for a terminal).
 KEYDESK_LOG_FORMAT = env_str("KEYDESK_LOG_FORMAT", "plain" if KEYDESK_DEV else "json")

@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal.accounts import views as account_views
+from portal.web import metrics
 from portal.web import views as web_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.inventory.urls")),
     path("", include("portal.vault.urls")),

@@ -66,10 +66,13 @@ class KeydeskLDAPBackend(LDAPBackend):
         username = normalize_login_name(username)
         if not LOGIN_NAME_PATTERN.fullmatch(username):
             return None
+        from portal.web.metrics import LDAP_SECONDS, timed
+
         errors: list[Exception] = []
         token = _captured_errors.set(errors)
         try:
-            user = super().authenticate(request, username=username, password=password, **kwargs)
+            with timed(LDAP_SECONDS, "authenticate"):
+                user = super().authenticate(request, username=username, password=password, **kwargs)
         finally:
             _captured_errors.reset(token)
         if user is None and errors:
@@ -82,10 +85,13 @@ class KeydeskLDAPBackend(LDAPBackend):
         Returns False when the account is gone or disabled (filtered out by the user search); raises
         DirectoryUnavailable when the directory cannot say.
         """
+        from portal.web.metrics import LDAP_SECONDS, timed
+
         errors: list[Exception] = []
         token = _captured_errors.set(errors)
         try:
-            refreshed = self.populate_user(user.username)
+            with timed(LDAP_SECONDS, "refresh"):
+                refreshed = self.populate_user(user.username)
         finally:
             _captured_errors.reset(token)
         if refreshed is None:

@@ -15,6 +15,14 @@ from portal.audit.models import AuditCheckpoint, AuditEvent, Outcome
 FORBIDDEN_DETAIL_KEYS = frozenset({"value", "values", "password", "secret", "secret_data", "data", "token"})
 
 
+# Audit actions counted on the keydesk_secret_actions_total metric.
+SECRET_ACTIONS = {
+    "vault.secret.read": "reveal",
+    "vault.secret.rotate": "rotate",
+    "vault.secret.update": "update",
+}
+
+
 class AuditWriteFailed(Exception):
     """The audit event could not be stored; whatever depended on it must not happen."""
 
@@ -102,6 +110,10 @@ def record(
     except Exception as exc:
         raise AuditWriteFailed(f"the audit trail could not be written ({type(exc).__name__})") from exc
     transaction.on_commit(lambda: _emit_json_line(event))
+    if action in SECRET_ACTIONS:
+        from portal.web.metrics import SECRET_ACTIONS as counter
+
+        transaction.on_commit(lambda: counter.labels(action=SECRET_ACTIONS[action], outcome=outcome).inc())
     return event
 
 

@@ -265,6 +265,12 @@ class VaultClient:
         self._login(namespace)
 
     def _translate(self, operation: Callable[[], T], *, what: str) -> T:
+        from portal.web.metrics import VAULT_SECONDS, timed
+
+        with timed(VAULT_SECONDS, what.split(" ", 1)[0]):
+            return self._translate_errors(operation, what=what)
+
+    def _translate_errors(self, operation: Callable[[], T], *, what: str) -> T:
         try:
             return operation()
         except hvac.exceptions.InvalidPath:

@@ -245,3 +245,19 @@ def test_a_deleted_latest_version_is_a_clear_410(client, engineer, credential):
     assert response.status_code == 410 and "deleted or destroyed" in response.content.decode()
     page = client.get(credential.device.get_absolute_url()).content.decode()
     assert "deleted in Vault" in page
+
+
+def test_vault_calls_are_timed_by_operation_and_outcome(engineer, credential):
+    from prometheus_client import REGISTRY
+
+    def count(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value(
+                "keydesk_vault_call_seconds_count", {"operation": "read", "outcome": outcome}
+            )
+            or 0.0
+        )
+
+    before = count("ok")
+    services.reveal_secret(engineer, credential)
+    assert count("ok") == before + 1
