@@ -37,3 +37,37 @@ def test_audit_trail_benchmark_runs_end_to_end():
     assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("generated 300", "first page", "(keyset)", "peak Python memory", "intact, 301 events"):
         assert expected in result.stdout, expected
+
+
+def test_portal_benchmark_runs_end_to_end():
+    database = settings.DATABASES["default"]
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_portal_smoke"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/portal.py",
+            "--fresh",
+            "--database-url",
+            url,
+            "--devices",
+            "1100",
+            "--tenants",
+            "4",
+            "--grants",
+            "20",
+            "--repeat",
+            "2",
+            "--writers",
+            "2",
+            "--appends",
+            "10",
+        ],
+        cwd=REPO,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for expected in ("direct hvac read", "through the portal", "10,000 devices", "SQL queries", "hash chain"):
+        assert expected in result.stdout, expected
