@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, Model, OuterRef, Q
+from django.db.models import Exists, F, Model, Q
 from django.utils import timezone
 
 # Actions on devices and their credentials, granted by entitlements.
@@ -54,19 +54,29 @@ def active_grants(user: Any, action: str, at: Any = None):
 
 
 def _granted_devices(user: Any, action: str, label: str) -> Q:
-    tenant_field, device_field, site_field = _TENANT_FIELD[label], _DEVICE_FIELD[label], _SITE_FIELD[label]
+    """Devices (or their credentials) reached by the user's grants for `action`.
+
+    Every part is an uncorrelated `IN (subquery)`, which PostgreSQL computes once per query (a
+    hashed subplan) instead of once per row: the list stays fast with 10,000 devices and 5,000
+    grants. The subqueries join devices to the grants that reach them by site or by tag.
+    """
+    from portal.inventory.models import Device
+
+    tenant_field, device_field = _TENANT_FIELD[label], _DEVICE_FIELD[label]
     grants = active_grants(user, action)
     whole_tenant = grants.filter(device__isnull=True, site="", tag__isnull=True).values("tenant_id")
     one_device = grants.filter(device__isnull=False).values("device_id")
-    at_site = grants.exclude(site="").filter(tenant_id=OuterRef(tenant_field), site=OuterRef(site_field))
-    with_tag = grants.filter(
-        tag__isnull=False, tenant_id=OuterRef(tenant_field), tag__devices=OuterRef(device_field)
-    )
+    at_site = Device._base_manager.filter(
+        tenant__entitlements__in=grants.exclude(site=""), site=F("tenant__entitlements__site")
+    ).values("pk")
+    with_tag = Device._base_manager.filter(
+        tags__entitlements__in=grants.filter(tag__isnull=False), tenant_id=F("tags__entitlements__tenant_id")
+    ).values("pk")
     return (
         Q(**{f"{tenant_field}__in": whole_tenant})
         | Q(**{f"{device_field}__in": one_device})
-        | Q(Exists(at_site))
-        | Q(Exists(with_tag))
+        | Q(**{f"{device_field}__in": at_site})
+        | Q(**{f"{device_field}__in": with_tag})
     )
 
 
