@@ -13,7 +13,7 @@ RUN_DIR="${KEYDESK_RUN_DIR:-$REPO/.run}"
 export REPO RUN_DIR
 
 # Everything the project needs from Debian (python-ldap builds against the -dev packages).
-KEYDESK_APT_PACKAGES=(slapd ldap-utils postgresql libldap2-dev libsasl2-dev chromium)
+KEYDESK_APT_PACKAGES=(slapd ldap-utils postgresql libldap2-dev libsasl2-dev chromium wrk)
 
 log() { printf '%s: %s\n' "$(basename "$0")" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

@@ -71,3 +71,30 @@ def test_portal_benchmark_runs_end_to_end():
     assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("direct hvac read", "through the portal", "10,000 devices", "SQL queries", "hash chain"):
         assert expected in result.stdout, expected
+
+
+def test_load_run_works_end_to_end_with_no_errors():
+    """Runs after the portal benchmark's smoke test, on its data, briefly."""
+    database = settings.DATABASES["default"]
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_portal_smoke"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/load.py",
+            "--database-url",
+            url,
+            "--engineers",
+            "10",
+            "--seconds",
+            "2",
+            "--workers",
+            "2",
+        ],
+        cwd=REPO,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "requests/s" in result.stdout and "non-2xx/3xx 0; socket none" in result.stdout

@@ -1,0 +1,167 @@
+"""A load run: N simulated engineers (default 200), each with their own session, browsing the
+device list and device pages of their tenant for D seconds (default 60) against gunicorn on
+loopback, with wrk. Prints requests/s, latency percentiles and errors (which must be 0).
+
+Uses the data of benchmarks/portal.py (run that first, same --database-url):
+    eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/load.py
+"""
+
+import argparse
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+LUA = """
+-- Each request: the next engineer (session and page pairs), one of the pages they use.
+local visits, counter = {}, 0
+for line in io.lines("%(visits)s") do
+  local session, path = line:match("([^ ]+) ([^ ]+)")
+  visits[#visits + 1] = {session, path}
+end
+request = function()
+  counter = counter + 1
+  local visit = visits[(counter * 7919 %% #visits) + 1]
+  return wrk.format("GET", visit[2], {["Cookie"] = "sessionid=" .. visit[1], ["Host"] = "127.0.0.1"})
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def sessions_for(engineers: int, workdir: Path) -> Path:
+    """Engineers with a grant on one tenant each (round robin), signed in; a file of (session, page)."""
+    import time as clock
+
+    from django.conf import settings
+    from django.contrib.auth.models import Group
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from portal.accounts.models import User
+    from portal.accounts.services import AUTHENTICATED_AT, DIRECTORY_CHECKED_AT, LAST_SEEN_AT, SIGNED_IN_AT
+    from portal.entitlements.models import Entitlement
+    from portal.inventory.models import Device, Tenant
+
+    group = Group.objects.get_or_create(name=settings.KEYDESK_ENGINEER_GROUP)[0]
+    tenants = list(Tenant.objects.filter(slug__startswith="bench-").order_by("pk")[2:22])
+    visits = []
+    for number in range(engineers):
+        user, created = User.objects.get_or_create(username=f"load-{number:03d}")
+        if created:
+            user.groups.add(group)
+            Entitlement.objects.create(user=user, tenant=tenants[number % len(tenants)], can_view=True)
+        session = SessionStore()
+        session.update(
+            {
+                "_auth_user_id": str(user.pk),
+                "_auth_user_backend": "portal.accounts.backends.LocalAccountBackend",
+                "_auth_user_hash": user.get_session_auth_hash(),
+                AUTHENTICATED_AT: clock.time(),
+                DIRECTORY_CHECKED_AT: clock.time() + 3600,
+                SIGNED_IN_AT: clock.time(),
+                LAST_SEEN_AT: clock.time(),
+            }
+        )
+        session.create()
+        tenant = tenants[number % len(tenants)]
+        own = Device.objects.filter(tenant=tenant).values_list("pk", flat=True)[:2]
+        for path in ["/devices/", "/devices/?q=site-1", *[f"/devices/{pk}/" for pk in own]]:
+            visits.append(f"{session.session_key} {path}")
+    visits_file = workdir / "visits.txt"
+    visits_file.write_text("\n".join(visits) + "\n")
+    return visits_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://keydesk@127.0.0.1:5433/keydesk_bench_portal")
+    parser.add_argument("--engineers", type=int, default=200)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    args = parser.parse_args(argv)
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    import django
+
+    django.setup()
+    workdir = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
+    visits_file = sessions_for(args.engineers, workdir)
+    script = workdir / "engineers.lua"
+    script.write_text(LUA % {"visits": visits_file})
+
+    port = free_port()
+    env = {**os.environ, "LOG_LEVEL": "WARNING", "KEYDESK_LOG_FORMAT": "plain"}
+    server = subprocess.Popen(
+        [
+            str(REPO / ".venv/bin/gunicorn"),
+            "portal.wsgi:application",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t2",
+                f"-c{args.engineers}",
+                f"-d{args.seconds}s",
+                "--latency",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                f"http://127.0.0.1:{port}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=args.seconds + 60,
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output = result.stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"50%\s+(\S+)", output)
+    p99 = re.search(r"99%\s+(\S+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    print(f"load: {args.engineers} engineers, {args.seconds}s, gunicorn {args.workers} workers on loopback")
+    print(f"  requests/s  {rate.group(1) if rate else '?'}")
+    print(f"  latency     p50 {p50.group(1) if p50 else '?'}   p99 {p99.group(1) if p99 else '?'}")
+    print(
+        f"  errors      non-2xx/3xx {errors.group(1) if errors else 0}; socket {socket_errors.group(1) if socket_errors else 'none'}"
+    )
+    return 0 if not errors and not socket_errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
