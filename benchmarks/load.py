@@ -2,7 +2,7 @@
 device list and device pages of their tenant for D seconds (default 60) against gunicorn on
 loopback, with wrk. Prints requests/s, latency percentiles and errors (which must be 0).
 
-Uses the data of benchmarks/portal.py (run that first, same --database-url):
+Uses the data of benchmarks/baselines.py (run that first, same --database-url):
     eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/load.py
 """
 

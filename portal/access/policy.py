@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, F, Model, Q
+from django.db.models import Count, Exists, F, Model, Q
 from django.utils import timezone
 
 # Actions on devices and their credentials, granted by entitlements.
@@ -48,8 +48,13 @@ def active_grants(user: Any, action: str, at: Any = None):
         flag = Q(can_view=True) | Q(can_reveal=True) | Q(can_rotate=True) | Q(can_update=True)
     else:
         flag = Q(**{f"can_{action}": True})
+    from portal.accounts.models import User
+
+    # The user's groups as an uncorrelated subquery rather than a join: an OR across a join would
+    # turn into an outer join that the planner cannot drive from the indexes.
+    their_groups = User.groups.through.objects.filter(user_id=user.pk).values("group_id")
     return Entitlement.objects.active(at or timezone.now()).filter(
-        Q(user_id=user.pk) | Q(group__user=user.pk), flag
+        Q(user_id=user.pk) | Q(group_id__in=their_groups), flag
     )
 
 
@@ -212,8 +217,24 @@ def may(user: Any, action: str, model: type[Model]) -> bool:
 
 
 def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:
-    """The subset of `actions` the user may take on `obj`, for views to hand to templates."""
-    return frozenset(action for action in actions if can(user, action, obj))
+    """The subset of `actions` the user may take on `obj`, for views to hand to templates.
+
+    One query for all the actions (a filtered count per action over the one row), from the same
+    scope() as can(); the device page used to spend half its time on four separate checks.
+    """
+    model = type(obj)
+    decided: dict[str, bool] = {}
+    counts: dict[str, Count] = {}
+    for action in actions:
+        condition = scope(user, action, model)
+        if condition == NOTHING or condition == Q():
+            decided[action] = condition == Q()
+        else:
+            counts[f"may_{action}"] = Count("pk", filter=condition)
+    if counts:
+        row = model._default_manager.filter(pk=obj.pk).aggregate(**counts)
+        decided.update({name.removeprefix("may_"): bool(value) for name, value in row.items()})
+    return frozenset(action for action in actions if decided.get(action))
 
 
 def covering_grants(user: Any, action: str, device: Model):  # noqa: ANN201 - EntitlementQuerySet

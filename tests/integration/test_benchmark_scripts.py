@@ -45,7 +45,7 @@ def test_portal_benchmark_runs_end_to_end():
     result = subprocess.run(
         [
             sys.executable,
-            "benchmarks/portal.py",
+            "benchmarks/baselines.py",
             "--fresh",
             "--database-url",
             url,

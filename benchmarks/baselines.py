@@ -7,7 +7,7 @@
   - audit append through the hash chain vs a plain INSERT, 4 concurrent writer processes.
 
 Needs the project's servers (scripts/servers.sh start) and their settings:
-    eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/portal.py
+    eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/baselines.py
 It uses its own database, keydesk_bench_portal (--fresh rebuilds it). Nothing here asserts a time.
 """
 
