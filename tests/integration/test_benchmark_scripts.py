@@ -13,88 +13,73 @@ pytestmark = pytest.mark.django_db
 REPO = Path(__file__).resolve().parents[2]
 
 
+def database_url(name: str) -> str:
+    database = settings.DATABASES["default"]
+    return f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{name}"
+
+
+def run_benchmark(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, f"benchmarks/{script}", *args],
+        cwd=REPO,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    return result.stdout
+
+
 def test_audit_trail_benchmark_runs_end_to_end():
-    database = settings.DATABASES["default"]
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_smoke"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/audit_trail.py",
-            "--events",
-            "300",
-            "--repeat",
-            "1",
-            "--fresh",
-            "--database-url",
-            url,
-        ],
-        cwd=REPO,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    output = run_benchmark(
+        "audit_trail.py",
+        "--events",
+        "300",
+        "--repeat",
+        "1",
+        "--fresh",
+        "--database-url",
+        database_url("keydesk_bench_smoke"),
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("generated 300", "first page", "(keyset)", "peak Python memory", "intact, 301 events"):
-        assert expected in result.stdout, expected
+        assert expected in output, expected
 
 
-def test_portal_benchmark_runs_end_to_end():
-    database = settings.DATABASES["default"]
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_portal_smoke"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/baselines.py",
-            "--fresh",
-            "--database-url",
-            url,
-            "--devices",
-            "1100",
-            "--tenants",
-            "4",
-            "--grants",
-            "20",
-            "--repeat",
-            "2",
-            "--writers",
-            "2",
-            "--appends",
-            "10",
-        ],
-        cwd=REPO,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+def test_portal_baselines_benchmark_runs_end_to_end():
+    output = run_benchmark(
+        "baselines.py",
+        "--fresh",
+        "--database-url",
+        database_url("keydesk_bench_portal_smoke"),
+        "--devices",
+        "1100",
+        "--tenants",
+        "4",
+        "--grants",
+        "20",
+        "--repeat",
+        "2",
+        "--writers",
+        "2",
+        "--appends",
+        "10",
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     for expected in ("direct hvac read", "through the portal", "10,000 devices", "SQL queries", "hash chain"):
-        assert expected in result.stdout, expected
+        assert expected in output, expected
 
 
 def test_load_run_works_end_to_end_with_no_errors():
-    """Runs after the portal benchmark's smoke test, on its data, briefly."""
-    database = settings.DATABASES["default"]
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/keydesk_bench_portal_smoke"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/load.py",
-            "--database-url",
-            url,
-            "--engineers",
-            "10",
-            "--seconds",
-            "2",
-            "--workers",
-            "2",
-        ],
-        cwd=REPO,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
-        capture_output=True,
-        text=True,
-        timeout=120,
+    """Runs after the baselines smoke test, on its data, briefly."""
+    output = run_benchmark(
+        "load.py",
+        "--database-url",
+        database_url("keydesk_bench_portal_smoke"),
+        "--engineers",
+        "10",
+        "--seconds",
+        "2",
+        "--workers",
+        "2",
     )
-    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-    assert "requests/s" in result.stdout and "non-2xx/3xx 0; socket none" in result.stdout
+    assert "requests/s" in output and "non-2xx/3xx 0; socket none" in output
