@@ -87,6 +87,8 @@ class FakeVaultClient:
 
     def verify_signature(self, mount: str, key: str, data: bytes, signature: str) -> bool:
         self.calls.append(("verify", f"{mount}/{key}"))
+        if self.fail_with is not None:
+            raise self.fail_with
         return signature == self.sign(mount, key, data)
 
     state = "ok"

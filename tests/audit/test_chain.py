@@ -179,3 +179,15 @@ def test_deleting_the_checkpoints_to_hide_a_rewrite_is_found(trail):
 
 def test_verify_says_when_no_checkpoint_protects_the_trail(trail):
     assert "no signed checkpoint checked" in str(verify())
+
+
+def test_verify_with_vault_down_says_how_to_check_without_it(trail, fake_vault):
+    from portal.vault.client import VaultSealed
+
+    audit.sign_checkpoint()
+    fake_vault.fail_with = VaultSealed("Vault is sealed.")
+    with pytest.raises(CommandError, match="--no-signatures"):
+        call_command("audit", "verify", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("audit", "verify", "--no-signatures", stdout=out)
+    assert out.getvalue().startswith("intact")

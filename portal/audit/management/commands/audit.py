@@ -34,7 +34,15 @@ class Command(BaseCommand):
                 return
             verdict = services.verify_chain(check_signatures=not options["no_signatures"])
         except VaultError as exc:
-            raise CommandError(exc.message) from None
+            hint = (
+                ""
+                if options["subcommand"] == "checkpoint"
+                else (
+                    " The checkpoints' signatures could not be checked; `audit verify --no-signatures` checks the "
+                    "chain and the checkpoints without Vault."
+                )
+            )
+            raise CommandError(f"{exc.message}{hint}") from None
         if not verdict.intact:
             raise CommandError(str(verdict))
         self.stdout.write(str(verdict))
