@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Model, Q
+from django.db.models import Count, Exists, Model, Q
 from django.utils import timezone
 
 # Actions on devices and their credentials, granted by entitlements.
@@ -58,31 +58,54 @@ def active_grants(user: Any, action: str, at: Any = None):
     )
 
 
-def _granted_devices(user: Any, action: str, label: str) -> Q:
-    """Devices (or their credentials) reached by the user's grants for `action`.
+GRANT_FIELDS = (
+    "tenant_id",
+    "device_id",
+    "site",
+    "tag_id",
+    "can_view",
+    "can_reveal",
+    "can_rotate",
+    "can_update",
+)
 
-    Every part is an uncorrelated `IN (subquery)`, which PostgreSQL computes once per query (a
-    hashed subplan) instead of once per row: the list stays fast with 10,000 devices and 5,000
-    grants. The subqueries join devices to the grants that reach them by site or by tag.
-    """
+
+def grant_rows(user: Any) -> list[dict[str, Any]]:
+    """The user's grants in force now, as plain rows (one small query): the rule is then built from
+    their ids, which is cheap to compile and to run whatever the number of devices and grants."""
+    return list(active_grants(user, "view").values(*GRANT_FIELDS))
+
+
+def _gives(row: dict[str, Any], action: str) -> bool:
+    if action == "view":
+        return row["can_view"] or row["can_reveal"] or row["can_rotate"] or row["can_update"]
+    return row[f"can_{action}"]
+
+
+def _granted_devices(rows: list[dict[str, Any]], action: str, label: str) -> Q:
+    """Devices (or their credentials) reached by these grant rows for `action`: whole tenants, single
+    devices, (tenant, site) pairs and (tenant, tag) pairs, all as literal ids."""
     from portal.inventory.models import Device
 
-    tenant_field, device_field = _TENANT_FIELD[label], _DEVICE_FIELD[label]
-    grants = active_grants(user, action)
-    whole_tenant = grants.filter(device__isnull=True, site="", tag__isnull=True).values("tenant_id")
-    one_device = grants.filter(device__isnull=False).values("device_id")
-    at_site = Device._base_manager.filter(
-        tenant__entitlements__in=grants.exclude(site=""), site=F("tenant__entitlements__site")
-    ).values("pk")
-    with_tag = Device._base_manager.filter(
-        tags__entitlements__in=grants.filter(tag__isnull=False), tenant_id=F("tags__entitlements__tenant_id")
-    ).values("pk")
-    return (
-        Q(**{f"{tenant_field}__in": whole_tenant})
-        | Q(**{f"{device_field}__in": one_device})
-        | Q(**{f"{device_field}__in": at_site})
-        | Q(**{f"{device_field}__in": with_tag})
-    )
+    tenant_field, device_field, site_field = _TENANT_FIELD[label], _DEVICE_FIELD[label], _SITE_FIELD[label]
+    rows = [row for row in rows if _gives(row, action)]
+    whole = {row["tenant_id"] for row in rows if not (row["device_id"] or row["site"] or row["tag_id"])}
+    devices = {row["device_id"] for row in rows if row["device_id"]}
+    sites = {(row["tenant_id"], row["site"]) for row in rows if row["site"]}
+    tags = {(row["tenant_id"], row["tag_id"]) for row in rows if row["tag_id"]}
+    result = NOTHING
+    if whole:
+        result |= Q(**{f"{tenant_field}__in": sorted(whole)})
+    if devices:
+        result |= Q(**{f"{device_field}__in": sorted(devices)})
+    for tenant_id, site in sorted(sites):
+        result |= Q(**{tenant_field: tenant_id, site_field: site})
+    if tags:
+        tagged = Q(pk__in=[])
+        for tenant_id, tag_id in sorted(tags):
+            tagged |= Q(tag_id=tag_id, device__tenant_id=tenant_id)
+        result |= Q(**{f"{device_field}__in": Device.tags.through.objects.filter(tagged).values("device_id")})
+    return result
 
 
 @dataclass(frozen=True)
@@ -141,7 +164,7 @@ def _is_active_user(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
-def scope(user: Any, action: str, model: type[Model]) -> Q:
+def scope(user: Any, action: str, model: type[Model], rows: list[dict[str, Any]] | None = None) -> Q:
     """The rows of `model` on which `user` may perform `action`, as a Q to filter with.
 
     Anonymous and inactive users get nothing; superusers (local break-glass accounts) everything;
@@ -159,10 +182,11 @@ def scope(user: Any, action: str, model: type[Model]) -> Q:
         result |= has_role(user, role)
     if rule.grant_action:
         label = model._meta.label_lower
+        rows = grant_rows(user) if rows is None else rows
         if label == "inventory.tenant":
-            granted = Q(pk__in=active_grants(user, rule.grant_action).values("tenant_id"))
+            granted = Q(pk__in=sorted({row["tenant_id"] for row in rows if _gives(row, rule.grant_action)}))
         else:
-            granted = _granted_devices(user, rule.grant_action, label)
+            granted = _granted_devices(rows, rule.grant_action, label)
         # Grants work only for support engineers: leaving the engineer group ends them all.
         result |= granted & has_role(user, settings.KEYDESK_ENGINEER_GROUP)
     return result
@@ -225,8 +249,9 @@ def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_A
     model = type(obj)
     decided: dict[str, bool] = {}
     counts: dict[str, Count] = {}
+    rows = grant_rows(user) if _is_active_user(user) and not isinstance(user, SystemActor) else []
     for action in actions:
-        condition = scope(user, action, model)
+        condition = scope(user, action, model, rows=rows)
         if condition == NOTHING or condition == Q():
             decided[action] = condition == Q()
         else:
