@@ -77,3 +77,20 @@ def test_sign_in_rotates_the_session_id(client, alice):
     client.post(reverse("accounts:login"), {"username": "alice", "password": "local-pass-x1"})
     after = client.cookies.get("sessionid")
     assert after is not None and (before is None or before.value != after.value)
+
+
+def test_every_setting_read_from_the_environment_is_documented_in_the_readme():
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    names = {
+        node.args[0].value
+        for node in ast.walk(ast.parse((root / "portal/settings.py").read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "").startswith("env_")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    readme = (root / "README.md").read_text()
+    assert len(names) > 40 and sorted(name for name in names if f"`{name}" not in readme) == []
