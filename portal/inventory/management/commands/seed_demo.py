@@ -137,11 +137,12 @@ class Command(BaseCommand):
             ("tls", Credential.Kind.PKI, "pki", "device"),
         ]
         for name, kind, mount, role in extras:
-            credential, created = Credential.objects.get_or_create(
+            credential, _ = Credential.objects.get_or_create(
                 device=gateway, name=name, defaults={"kind": kind, "engine_mount": mount, "engine_role": role}
             )
-            if kind == Credential.Kind.PKI and created:
-                seeder = SystemActor(name="seed_demo", actions=frozenset({"view", "rotate"}))
+            seeder = SystemActor(name="seed_demo", actions=frozenset({"view", "rotate"}))
+            # The dev OpenBao forgets everything when it restarts: issue the certificate again then.
+            if kind == Credential.Kind.PKI and vault_services.credential_status(seeder, credential).error:
                 try:
                     vault_services.rotate_secret(seeder, credential)
                 except VaultError as exc:
