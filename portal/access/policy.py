@@ -71,9 +71,12 @@ GRANT_FIELDS = (
 
 
 def grant_rows(user: Any) -> list[dict[str, Any]]:
-    """The user's grants in force now, as plain rows (one small query): the rule is then built from
-    their ids, which is cheap to compile and to run whatever the number of devices and grants."""
-    return list(active_grants(user, "view").values(*GRANT_FIELDS))
+    """The user's grants in force now, as plain rows: the rule is then built from their ids, which is
+    cheap to compile and to run whatever the number of devices and grants. Read once per user object
+    (that is, once per request), like group_names()."""
+    return _once_per_user(
+        user, "_keydesk_grant_rows", lambda: list(active_grants(user, "view").values(*GRANT_FIELDS))
+    )
 
 
 def _gives(row: dict[str, Any], action: str) -> bool:
@@ -164,7 +167,7 @@ def _is_active_user(user: Any) -> bool:
     return user is not None and getattr(user, "is_authenticated", False) and user.is_active
 
 
-def scope(user: Any, action: str, model: type[Model], rows: list[dict[str, Any]] | None = None) -> Q:
+def scope(user: Any, action: str, model: type[Model]) -> Q:
     """The rows of `model` on which `user` may perform `action`, as a Q to filter with.
 
     Anonymous and inactive users get nothing; superusers (local break-glass accounts) everything;
@@ -182,7 +185,7 @@ def scope(user: Any, action: str, model: type[Model], rows: list[dict[str, Any]]
         result |= has_role(user, role)
     if rule.grant_action:
         label = model._meta.label_lower
-        rows = grant_rows(user) if rows is None else rows
+        rows = grant_rows(user)
         if label == "inventory.tenant":
             granted = Q(pk__in=sorted({row["tenant_id"] for row in rows if _gives(row, rule.grant_action)}))
         else:
@@ -202,21 +205,27 @@ def can(user: Any, action: str, obj: Model) -> bool:
     return restrict(user, action, type(obj)).filter(pk=obj.pk).exists()
 
 
-_GROUPS_CACHE = "_keydesk_group_names"
+_CACHES = ("_keydesk_group_names", "_keydesk_grant_rows")
+
+
+def _once_per_user(user: Any, key: str, compute: Any) -> Any:
+    """What the rule reads about a user, kept on the user object: request.user lives for one request."""
+    if key not in user.__dict__:
+        user.__dict__[key] = compute()
+    return user.__dict__[key]
 
 
 def group_names(user: Any) -> frozenset[str]:
     """The user's group names, read once per user object (that is, once per request)."""
-    cached = user.__dict__.get(_GROUPS_CACHE)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        user.__dict__[_GROUPS_CACHE] = cached
-    return cached
+    return _once_per_user(
+        user, "_keydesk_group_names", lambda: frozenset(user.groups.values_list("name", flat=True))
+    )
 
 
-def forget_group_names(user: Any) -> None:
+def forget_cached_access(user: Any) -> None:
     """After the directory changed the user's groups within this request."""
-    user.__dict__.pop(_GROUPS_CACHE, None)
+    for key in _CACHES:
+        user.__dict__.pop(key, None)
 
 
 def may(user: Any, action: str, model: type[Model]) -> bool:
@@ -249,9 +258,8 @@ def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_A
     model = type(obj)
     decided: dict[str, bool] = {}
     counts: dict[str, Count] = {}
-    rows = grant_rows(user) if _is_active_user(user) and not isinstance(user, SystemActor) else []
     for action in actions:
-        condition = scope(user, action, model, rows=rows)
+        condition = scope(user, action, model)
         if condition == NOTHING or condition == Q():
             decided[action] = condition == Q()
         else:

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.timezone import now as timezone_now
 from django.views.decorators.debug import sensitive_variables
 
-from portal.access.policy import forget_group_names
+from portal.access.policy import forget_cached_access
 from portal.accounts.backends import DirectoryUnavailable, KeydeskLDAPBackend, is_plausible_login_name
 from portal.accounts.models import LoginLockout, User, normalize_login_name
 from portal.audit import services as audit
@@ -141,7 +141,7 @@ def recheck_directory(request: HttpRequest) -> None:
     except DirectoryUnavailable as exc:
         audit.record(user, "accounts.directory.check", outcome=Outcome.ERROR, message=str(exc))
         raise
-    forget_group_names(user)
+    forget_cached_access(user)
     if not still_active:
         user.groups.clear()
         audit.record(
