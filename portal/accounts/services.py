@@ -37,7 +37,7 @@ class LoginLocked(Exception):
     """Too many failed sign-ins for this name or from this address."""
 
 
-def _lock_keys(request: HttpRequest, login_name: str) -> list[tuple[str, str, int]]:
+def _lock_keys(login_name: str) -> list[tuple[str, str, int]]:
     from portal.audit.context import current
 
     keys = [(LoginLockout.Kind.USER, login_name[:200], settings.KEYDESK_LOGIN_MAX_FAILURES)]
@@ -47,11 +47,11 @@ def _lock_keys(request: HttpRequest, login_name: str) -> list[tuple[str, str, in
     return keys
 
 
-def _locked_until(request: HttpRequest, login_name: str):  # noqa: ANN202 - datetime | None
+def _locked_until(login_name: str):  # noqa: ANN202 - datetime | None
     from django.utils import timezone
 
     now = timezone.now()
-    keys = _lock_keys(request, login_name)
+    keys = _lock_keys(login_name)
     query = Q(pk__in=[])
     for kind, key, _ in keys:
         query |= Q(kind=kind, key=key)
@@ -59,14 +59,14 @@ def _locked_until(request: HttpRequest, login_name: str):  # noqa: ANN202 - date
     return lock.locked_until if lock else None
 
 
-def _count_failure(request: HttpRequest, login_name: str) -> None:
+def _count_failure(login_name: str) -> None:
     from django.db import transaction
     from django.utils import timezone
 
     now = timezone.now()
     window = timezone.timedelta(seconds=settings.KEYDESK_LOGIN_WINDOW_SECONDS)
     with transaction.atomic():
-        for kind, key, limit in _lock_keys(request, login_name):
+        for kind, key, limit in _lock_keys(login_name):
             lock, _ = LoginLockout.objects.select_for_update().get_or_create(
                 kind=kind, key=key, defaults={"window_started": now}
             )
@@ -192,7 +192,7 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
     login_name = normalize_login_name(username)
     # A name that cannot be a login is recorded in a safe, shortened form.
     recorded_name = login_name[:64] if is_plausible_login_name(login_name) else repr(login_name[:64])
-    locked_until = _locked_until(request, login_name)
+    locked_until = _locked_until(login_name)
     if locked_until:
         audit.record(
             None,
@@ -220,7 +220,7 @@ def sign_in(request: HttpRequest, username: str, password: str) -> User:
             actor_name=recorded_name,
             message="Wrong login name or password, or account disabled.",
         )
-        _count_failure(request, recorded_name)
+        _count_failure(login_name)
         raise LoginFailed("That login name and password do not match a directory account.")
     LoginLockout.objects.filter(kind=LoginLockout.Kind.USER, key=login_name).delete()
     auth.login(request, user)

@@ -70,29 +70,28 @@ def bao_kv_get(namespace: str, mount: str, path: str) -> dict:
     return bao("kv get", f"-mount={mount}", path, namespace=namespace)["data"]
 
 
-@pytest.fixture
-def acme_tenant(db):
-    """A tenant in OpenBao namespace `acme`, with a path prefix of its own so runs never collide."""
+def _tenant_of_its_own(name: str, namespace: str):  # noqa: ANN202 - Tenant
+    """A tenant with a path prefix of its own, so tests and runs never collide in OpenBao."""
     suffix = uuid.uuid4().hex[:8]
     return make_tenant(
-        f"Acme {suffix}",
-        slug=f"acme-{suffix}",
-        vault_namespace="acme",
+        f"{name} {suffix}",
+        slug=f"{name.lower()}-{suffix}",
+        vault_namespace=namespace,
         kv_mount="keydesk",
         path_prefix=f"it-{suffix}",
     )
+
+
+@pytest.fixture
+def acme_tenant(db):
+    """A tenant in OpenBao namespace `acme`."""
+    return _tenant_of_its_own("Acme", "acme")
 
 
 @pytest.fixture
 def root_ns_tenant(db):
-    suffix = uuid.uuid4().hex[:8]
-    return make_tenant(
-        f"Initech {suffix}",
-        slug=f"initech-{suffix}",
-        vault_namespace="",
-        kv_mount="keydesk",
-        path_prefix=f"it-{suffix}",
-    )
+    """A tenant in the root namespace, under a mount and path prefix."""
+    return _tenant_of_its_own("Initech", "")
 
 
 @pytest.fixture(scope="session")
