@@ -29,11 +29,14 @@ def raw(sql: str, params=()) -> None:
 class tampering:
     """What an attacker with the table owner's rights does: switch the triggers off, edit, switch on."""
 
+    def __init__(self, table: str = "audit_auditevent") -> None:
+        self.table = table
+
     def __enter__(self):
-        raw("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
+        raw(f"ALTER TABLE {self.table} DISABLE TRIGGER USER")
 
     def __exit__(self, *exc):
-        raw("ALTER TABLE audit_auditevent ENABLE TRIGGER USER")
+        raw(f"ALTER TABLE {self.table} ENABLE TRIGGER USER")
 
 
 def verify() -> chain.Verdict:
@@ -143,9 +146,8 @@ def test_a_rewritten_chain_is_caught_by_the_signed_checkpoint(trail):
 
 def test_a_forged_checkpoint_signature_is_found(trail):
     checkpoint = audit.sign_checkpoint()
-    raw("ALTER TABLE audit_auditcheckpoint DISABLE TRIGGER USER")
-    raw("UPDATE audit_auditcheckpoint SET signature = 'fake:v1:00' WHERE id = %s", [checkpoint.pk])
-    raw("ALTER TABLE audit_auditcheckpoint ENABLE TRIGGER USER")
+    with tampering("audit_auditcheckpoint"):
+        raw("UPDATE audit_auditcheckpoint SET signature = 'fake:v1:00' WHERE id = %s", [checkpoint.pk])
     verdict = verify()
     assert not verdict.intact and "invalid signature" in verdict.problem
 
@@ -170,9 +172,8 @@ def test_checkpoint_command_signs_the_head(trail, fake_vault):
 
 def test_deleting_the_checkpoints_to_hide_a_rewrite_is_found(trail):
     audit.sign_checkpoint()
-    raw("ALTER TABLE audit_auditcheckpoint DISABLE TRIGGER USER")
-    raw("DELETE FROM audit_auditcheckpoint")
-    raw("ALTER TABLE audit_auditcheckpoint ENABLE TRIGGER USER")
+    with tampering("audit_auditcheckpoint"):
+        raw("DELETE FROM audit_auditcheckpoint")
     verdict = verify()
     assert not verdict.intact and "checkpoints were removed" in verdict.problem
 

@@ -27,6 +27,18 @@ def device(root_ns_tenant):
     return make_device(root_ns_tenant)
 
 
+ENGINES = {
+    "db-account": (Credential.Kind.DATABASE_STATIC, "database", "device-db-demo"),
+    "directory-account": (Credential.Kind.LDAP_STATIC, "ldap", "svc-device"),
+    "tls": (Credential.Kind.PKI, "pki", "device"),
+}
+
+
+def engine_credential(device, name: str, role: str | None = None) -> Credential:
+    kind, mount, default_role = ENGINES[name]
+    return make_credential(device, name, kind=kind, engine_mount=mount, engine_role=role or default_role)
+
+
 def reveal(client, credential) -> dict[str, str]:
     response = client.post(reverse("vault:credential_reveal", args=[credential.pk]), **HTMX)
     assert response.status_code == 200, response.content.decode()
@@ -47,13 +59,7 @@ def pg_login(password: str) -> str:
 
 
 def test_database_static_role_reveal_and_rotate(client, engineer, device):
-    credential = make_credential(
-        device,
-        "db-account",
-        kind=Credential.Kind.DATABASE_STATIC,
-        engine_mount="database",
-        engine_role="device-db-demo",
-    )
+    credential = engine_credential(device, "db-account")
     client = signed_in(engineer, client)
     page = client.get(device.get_absolute_url()).content.decode()
     assert "Account <strong>device_db_demo</strong>" in page and "Set new value" not in page
@@ -82,13 +88,7 @@ def ldap_bind(password: str) -> bool:
 
 
 def test_ldap_static_role_reveal_and_rotate(client, engineer, device):
-    credential = make_credential(
-        device,
-        "directory-account",
-        kind=Credential.Kind.LDAP_STATIC,
-        engine_mount="ldap",
-        engine_role="svc-device",
-    )
+    credential = engine_credential(device, "directory-account")
     client = signed_in(engineer, client)
     before = reveal(client, credential)
     assert before["username"] == "svc-device" and ldap_bind(before["password"])
@@ -99,13 +99,7 @@ def test_ldap_static_role_reveal_and_rotate(client, engineer, device):
 
 
 def test_static_roles_have_no_typed_values_and_no_history(client, engineer, device):
-    credential = make_credential(
-        device,
-        "db-account",
-        kind=Credential.Kind.DATABASE_STATIC,
-        engine_mount="database",
-        engine_role="device-db-demo",
-    )
+    credential = engine_credential(device, "db-account")
     client = signed_in(engineer, client)
     update = client.post(
         reverse("vault:credential_update", args=[credential.pk]),
@@ -118,13 +112,7 @@ def test_static_roles_have_no_typed_values_and_no_history(client, engineer, devi
 
 
 def test_an_unknown_static_role_is_a_clear_404(client, engineer, device):
-    credential = make_credential(
-        device,
-        "ghost",
-        kind=Credential.Kind.DATABASE_STATIC,
-        engine_mount="database",
-        engine_role="no-such-role",
-    )
+    credential = engine_credential(device, "db-account", role="no-such-role")
     response = signed_in(engineer, client).post(
         reverse("vault:credential_reveal", args=[credential.pk]), **HTMX
     )
@@ -137,9 +125,7 @@ def test_an_unknown_static_role_is_a_clear_404(client, engineer, device):
 def test_pki_rotation_issues_a_new_device_certificate_kept_in_kv(client, engineer, device, tmp_path):
     import subprocess
 
-    credential = make_credential(
-        device, "tls", kind=Credential.Kind.PKI, engine_mount="pki", engine_role="device"
-    )
+    credential = engine_credential(device, "tls")
     client = signed_in(engineer, client)
     first = client.post(reverse("vault:credential_rotate", args=[credential.pk]), **HTMX)
     assert first.status_code == 200, first.content.decode()
