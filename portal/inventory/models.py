@@ -205,12 +205,6 @@ class Credential(models.Model):
         if clash.exists():
             raise ValidationError({"vault_path": f"Another credential already uses {path!r}."})
 
-    @property
-    def effective_max_age_days(self) -> int | None:
-        if self.max_age_days is not None:
-            return self.max_age_days
-        return self.device.tenant.rotation_max_age_days
-
     def default_vault_path(self) -> str:
         return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
 
