@@ -246,7 +246,7 @@ def may(user: Any, action: str, model: type[Model]) -> bool:
         return True
     if not rule.grant_action or settings.KEYDESK_ENGINEER_GROUP not in groups:
         return False
-    return active_grants(user, rule.grant_action).exists()
+    return any(_gives(row, rule.grant_action) for row in grant_rows(user))
 
 
 def permitted_actions(user: Any, obj: Model, actions: tuple[str, ...] = DEVICE_ACTIONS) -> frozenset[str]:
