@@ -14,6 +14,7 @@ class DeviceTable(BaseTable):
         fields = ("serial", "name", "model_name", "tenant", "site", "status", "tags")
         sequence = ("serial", "name", "model_name", "tenant", "site", "status", "tags")
         empty_text = "No devices match, or none are in your entitlements."
+        template_name = "inventory/_device_table.html"
 
     def __init__(self, data, *args, **kwargs):
         # One join for the tenant and one prefetch for tags, whatever the page size.
