@@ -4,7 +4,13 @@
     (ratio of medians: what policy checks, audit chain and rendering cost on top of Vault);
   - the device list page vs a trivial authenticated view (ratio of p95), and SQL queries per page
     when the user sees 10, 1,000 and 10,000 devices (500 tenants, 10,000 devices, 5,000 grants);
-  - audit append through the hash chain vs a plain INSERT, 4 concurrent writer processes.
+  - audit append through the hash chain vs a plain INSERT, 4 concurrent writer processes;
+  - a load run of 200 engineers for 60 s against gunicorn with wrk (benchmarks/load.py), paced and
+    saturating: requests/s, p99 and errors.
+
+The data generator fills the same database with 500 tenants, 10,000 devices, 5,000 grants and
+1,000,000 chained audit events (benchmarks/audit_trail.py's generator), so every figure is taken
+with a full-size trail behind the audit appends.
 
 Needs the project's servers (scripts/servers.sh start) and their settings:
     eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/baselines.py
@@ -223,10 +229,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--appends", type=int, default=300, help="events per writer")
+    parser.add_argument("--audit-events", type=int, default=1_000_000, help="audit trail size to generate")
+    parser.add_argument("--engineers", type=int, default=200, help="load run: simulated engineers")
+    parser.add_argument("--load-seconds", type=int, default=60, help="load run: seconds per run; 0 skips it")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from audit_trail import prepare_database
+    import load
+    from audit_trail import generate, prepare_database
 
     prepare_database(args.database_url, args.fresh)
     os.environ["DATABASE_URL"] = args.database_url
@@ -242,10 +252,23 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger(settings.KEYDESK_AUDIT_LOGGER).disabled = True  # keep the report readable
     call_command("migrate", verbosity=0)
     world = build_world(args.devices, args.tenants, args.grants)
+    generate(args.audit_events)
     measure_reveal(world["users"]["10"], args.repeat)
     measure_list(world["users"], args.repeat)
     measure_append(args.writers, args.appends)
-    return 0
+    if not args.load_seconds:
+        return 0
+    print()
+    return load.main(
+        [
+            "--database-url",
+            args.database_url,
+            "--engineers",
+            str(args.engineers),
+            "--seconds",
+            str(args.load_seconds),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,12 @@
 """A load run: N simulated engineers (default 200), each with their own session, browsing the
 device list and device pages of their tenant for D seconds (default 60) against gunicorn on
-loopback, with wrk. Prints requests/s, latency percentiles and errors (which must be 0).
+loopback, with wrk. Prints requests/s, latency percentiles and errors (which must be 0), twice:
+
+  - paced: each engineer waits a think time (uniform, default 2-8 s) between clicks, as people do;
+    the latency is what an engineer feels at that load;
+  - saturation: no think time, every connection sends its next request as soon as the last one
+    is answered; the requests/s are the capacity, and the latency is mostly queueing (200 requests
+    in flight for a handful of workers).
 
 Uses the data of benchmarks/baselines.py (run that first, same --database-url):
     eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/load.py
@@ -31,6 +37,13 @@ request = function()
   counter = counter + 1
   local visit = visits[(counter * 7919 %% #visits) + 1]
   return wrk.format("GET", visit[2], {["Cookie"] = "sessionid=" .. visit[1], ["Host"] = "127.0.0.1"})
+end
+"""
+
+# wrk calls delay() before each connection's next request: the engineer's think time.
+THINK = """
+delay = function()
+  return math.random(%(low)d, %(high)d)
 end
 """
 
@@ -84,13 +97,48 @@ def sessions_for(engineers: int, workdir: Path) -> Path:
     return visits_file
 
 
+def run_wrk(port: int, script: Path, engineers: int, seconds: int) -> dict[str, str]:
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{engineers}",
+            f"-d{seconds}s",
+            "--latency",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
+    output = result.stdout
+
+    def found(pattern: str, default: str) -> str:
+        match = re.search(pattern, output)
+        return match.group(1) if match else default
+
+    return {
+        "rate": found(r"Requests/sec:\s+([\d.]+)", "?"),
+        "p50": found(r"50%\s+(\S+)", "?"),
+        "p99": found(r"99%\s+(\S+)", "?"),
+        "errors": found(r"Non-2xx or 3xx responses: (\d+)", "0"),
+        "socket": found(r"Socket errors: (.*)", "none"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://keydesk@127.0.0.1:5433/keydesk_bench_portal")
     parser.add_argument("--engineers", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--think", default="2-8", help="think time between clicks in the paced run, seconds")
     args = parser.parse_args(argv)
+    low, high = (float(part) for part in args.think.split("-"))
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
@@ -98,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     workdir = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
     visits_file = sessions_for(args.engineers, workdir)
-    script = workdir / "engineers.lua"
-    script.write_text(LUA % {"visits": visits_file})
+    saturating = workdir / "engineers.lua"
+    saturating.write_text(LUA % {"visits": visits_file})
+    paced = workdir / "engineers-paced.lua"
+    paced.write_text(LUA % {"visits": visits_file} + THINK % {"low": low * 1000, "high": high * 1000})
 
     port = free_port()
     env = {**os.environ, "LOG_LEVEL": "WARNING", "KEYDESK_LOG_FORMAT": "plain"}
@@ -128,39 +178,24 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 time.sleep(0.2)
-        result = subprocess.run(
-            [
-                "wrk",
-                "-t2",
-                f"-c{args.engineers}",
-                f"-d{args.seconds}s",
-                "--latency",
-                "--timeout",
-                "10s",
-                "-s",
-                str(script),
-                f"http://127.0.0.1:{port}",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=args.seconds + 60,
-        )
+        runs = {
+            f"paced ({args.think} s think time)": run_wrk(port, paced, args.engineers, args.seconds),
+            "saturation (no think time)": run_wrk(port, saturating, args.engineers, args.seconds),
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
-    output = result.stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    p50 = re.search(r"50%\s+(\S+)", output)
-    p99 = re.search(r"99%\s+(\S+)", output)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
-    print(f"load: {args.engineers} engineers, {args.seconds}s, gunicorn {args.workers} workers on loopback")
-    print(f"  requests/s  {rate.group(1) if rate else '?'}")
-    print(f"  latency     p50 {p50.group(1) if p50 else '?'}   p99 {p99.group(1) if p99 else '?'}")
     print(
-        f"  errors      non-2xx/3xx {errors.group(1) if errors else 0}; socket {socket_errors.group(1) if socket_errors else 'none'}"
+        f"load: {args.engineers} engineers, {args.seconds}s each run, gunicorn {args.workers} workers on loopback"
     )
-    return 0 if not errors and not socket_errors else 1
+    failed = False
+    for label, run in runs.items():
+        print(f"  {label}")
+        print(f"    requests/s  {run['rate']}")
+        print(f"    latency     p50 {run['p50']}   p99 {run['p99']}")
+        print(f"    errors      non-2xx/3xx {run['errors']}; socket {run['socket']}")
+        failed = failed or run["errors"] != "0" or run["socket"] != "none" or run["rate"] == "?"
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -64,8 +64,19 @@ def test_portal_baselines_benchmark_runs_end_to_end():
         "2",
         "--appends",
         "10",
+        "--audit-events",
+        "50",
+        "--load-seconds",
+        "0",
     )
-    for expected in ("direct hvac read", "through the portal", "10,000 devices", "SQL queries", "hash chain"):
+    for expected in (
+        "generated 50",
+        "direct hvac read",
+        "through the portal",
+        "10,000 devices",
+        "SQL queries",
+        "hash chain",
+    ):
         assert expected in output, expected
 
 
@@ -81,5 +92,8 @@ def test_load_run_works_end_to_end_with_no_errors():
         "2",
         "--workers",
         "2",
+        "--think",
+        "0.2-0.5",
     )
-    assert "requests/s" in output and "non-2xx/3xx 0; socket none" in output
+    assert "paced (0.2-0.5 s think time)" in output and "saturation (no think time)" in output
+    assert output.count("non-2xx/3xx 0; socket none") == 2

@@ -92,7 +92,9 @@ def test_hand_written_rows_match_the_table_columns(client_alice, tenant_a):
     one django-tables2 would render under that column, escaping included."""
     import re
 
-    make_device(tenant_a, serial="A-0100", name="<b>Robot</b>", model_name="", site="Zürich", tags=["icu", "x-ray"])
+    make_device(
+        tenant_a, serial="A-0100", name="<b>Robot</b>", model_name="", site="Zürich", tags=["icu", "x-ray"]
+    )
     make_device(tenant_a, serial="A-0101", name="Gateway", model_name="GW-2", site="", status="retired")
     table = client_alice.get(URL).context["table"]
     request = client_alice.get(URL).wsgi_request
