@@ -118,13 +118,14 @@ def run_wrk(port: int, script: Path, engineers: int, seconds: int) -> dict[str, 
     output = result.stdout
 
     def found(pattern: str, default: str) -> str:
-        match = re.search(pattern, output)
+        match = re.search(pattern, output, re.MULTILINE)
         return match.group(1) if match else default
 
     return {
         "rate": found(r"Requests/sec:\s+([\d.]+)", "?"),
-        "p50": found(r"50%\s+(\S+)", "?"),
-        "p99": found(r"99%\s+(\S+)", "?"),
+        "p50": found(r"^\s+50%\s+(\S+)", "?"),
+        "p90": found(r"^\s+90%\s+(\S+)", "?"),
+        "p99": found(r"^\s+99%\s+(\S+)", "?"),
         "errors": found(r"Non-2xx or 3xx responses: (\d+)", "0"),
         "socket": found(r"Socket errors: (.*)", "none"),
     }
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engineers", type=int, default=200)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="threads per worker (gunicorn.conf.py's if unset)"
+    )
     parser.add_argument("--think", default="2-8", help="think time between clicks in the paced run, seconds")
     args = parser.parse_args(argv)
     low, high = (float(part) for part in args.think.split("-"))
@@ -163,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             f"127.0.0.1:{port}",
             "--workers",
             str(args.workers),
+            *(["--threads", str(args.threads)] if args.threads else []),
             "--access-logfile",
             "/dev/null",
         ],
@@ -192,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, run in runs.items():
         print(f"  {label}")
         print(f"    requests/s  {run['rate']}")
-        print(f"    latency     p50 {run['p50']}   p99 {run['p99']}")
+        print(f"    latency     p50 {run['p50']}   p90 {run['p90']}   p99 {run['p99']}")
         print(f"    errors      non-2xx/3xx {run['errors']}; socket {run['socket']}")
         failed = failed or run["errors"] != "0" or run["socket"] != "none" or run["rate"] == "?"
     return 1 if failed else 0
