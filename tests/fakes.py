@@ -96,6 +96,11 @@ class FakeVaultClient:
     def health(self, timeout: float = 2.0) -> str:
         return self.state
 
+    login = "ok"
+
+    def login_state(self) -> str:
+        return self.login
+
     annotations: dict[str, dict[str, str]]
 
     def annotate(self, ref: SecretRef, custom_metadata: Mapping[str, str]) -> str:

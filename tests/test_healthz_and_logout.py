@@ -98,3 +98,18 @@ def test_a_deactivated_account_loses_its_session(client_alice, alice):
     alice.save()
     response = client_alice.get(reverse("inventory:device_list"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_readyz_is_not_ready_when_vault_refuses_the_portals_login(client_anon, fake_vault):
+    fake_vault.login = "the portal's login is refused"
+    ready, live = client_anon.get(reverse("readyz")), client_anon.get(reverse("healthz"))
+    assert (ready.status_code, ready.json()["vault"]) == (503, "the portal's login is refused")
+    assert (live.status_code, live.json()["vault"]) == (200, "ok")
+
+
+def test_a_malformed_directory_uri_is_reported_not_a_500(client_anon, settings):
+    settings.AUTH_LDAP_SERVER_URI = "garbage"
+    for name in ("healthz", "readyz"):
+        response = client_anon.get(reverse(name))
+        assert response["Content-Type"] == "application/json"
+        assert response.json()["ldap"] == "unreachable", name

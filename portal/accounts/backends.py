@@ -131,10 +131,12 @@ def directory_health(timeout: float = 2.0) -> str:
     """ "ok" when the service account can bind to the directory, else what went wrong."""
     from django.conf import settings
 
-    connection = ldap.initialize(settings.AUTH_LDAP_SERVER_URI)
-    connection.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
-    connection.set_option(ldap.OPT_TIMEOUT, timeout)
+    connection = None
     try:
+        # Inside the try: a malformed URI fails here, and a health check must answer, not raise.
+        connection = ldap.initialize(settings.AUTH_LDAP_SERVER_URI)
+        connection.set_option(ldap.OPT_NETWORK_TIMEOUT, timeout)
+        connection.set_option(ldap.OPT_TIMEOUT, timeout)
         if settings.AUTH_LDAP_START_TLS:
             connection.start_tls_s()
         connection.simple_bind_s(settings.AUTH_LDAP_BIND_DN, settings.AUTH_LDAP_BIND_PASSWORD)
@@ -144,4 +146,5 @@ def directory_health(timeout: float = 2.0) -> str:
     except ldap.LDAPError:
         return "unreachable"
     finally:
-        connection.unbind_s()
+        if connection is not None:
+            connection.unbind_s()

@@ -542,6 +542,20 @@ class VaultClient:
             return "unreachable"
         return HEALTH_STATES.get(response.status_code, f"unexpected status {response.status_code}")
 
+    def login_state(self) -> str:
+        """ "ok" when the portal's own token works (logging in first if it has none), else what is
+        wrong: a healthy Vault that refuses the portal's AppRole serves nobody, so readiness asks
+        this too. One token lookup per call; the login happens only when there is no valid token."""
+        try:
+            self._call("", lambda c: c.auth.token.lookup_self(), what="look up the portal's own token")
+        except VaultSealed:
+            return "sealed"
+        except VaultUnavailable:
+            return "unreachable"
+        except VaultError:
+            return "the portal's login is refused"
+        return "ok"
+
     # -- Transit (audit checkpoints) --
 
     def sign(self, mount: str, key: str, data: bytes) -> str:
@@ -609,3 +623,9 @@ def set_client(client: VaultClient | Any | None) -> VaultClient | None:
 def health(timeout: float = 2.0) -> str:
     """ "ok", "standby", "sealed", … or "unreachable": Vault's state, for /healthz and the header."""
     return get_client().health(timeout=timeout)
+
+
+def readiness(timeout: float = 2.0) -> str:
+    """Vault's state and, when it is up, whether the portal can use it (for /readyz)."""
+    state = health(timeout=timeout)
+    return get_client().login_state() if state == "ok" else state

@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from portal import access
 from portal.accounts.backends import directory_health
 from portal.vault.client import health as vault_health
+from portal.vault.client import readiness as vault_readiness
 from portal.web.htmx import is_htmx
 
 
@@ -18,8 +19,9 @@ def _database_state() -> str:
         return f"error: {type(exc).__name__}"
 
 
-def _states() -> dict[str, str]:
-    return {"database": _database_state(), "vault": vault_health(), "ldap": directory_health()}
+def _states(*, ready: bool = False) -> dict[str, str]:
+    vault = vault_readiness() if ready else vault_health()
+    return {"database": _database_state(), "vault": vault, "ldap": directory_health()}
 
 
 @access.public
@@ -36,8 +38,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @access.public
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 only when the database, Vault and the directory all work."""
-    states = _states()
+    """Readiness: 200 only when the database, Vault and the directory all work, and Vault accepts
+    the portal's own login (the directory check binds with the service account likewise)."""
+    states = _states(ready=True)
     ready = all(state == "ok" for state in states.values())
     return JsonResponse({"status": "ok" if ready else "not ready", **states}, status=200 if ready else 503)
 

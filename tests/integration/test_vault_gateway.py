@@ -38,13 +38,13 @@ def bao_run(*args: str) -> str:
 
 
 def fresh_client(addr: str | None = None, **options) -> VaultClient:
-    return VaultClient(
-        addr or settings.VAULT_ADDR,
-        role_id=settings.VAULT_ROLE_ID,
-        secret_id=settings.VAULT_SECRET_ID,
-        namespace_approles=settings.VAULT_NAMESPACE_APPROLES,
+    options = {
+        "role_id": settings.VAULT_ROLE_ID,
+        "secret_id": settings.VAULT_SECRET_ID,
+        "namespace_approles": settings.VAULT_NAMESPACE_APPROLES,
         **options,
-    )
+    }
+    return VaultClient(addr or settings.VAULT_ADDR, **options)
 
 
 @pytest.fixture
@@ -261,3 +261,20 @@ def test_vault_calls_are_timed_by_operation_and_outcome(engineer, credential):
     before = count("ok")
     services.reveal_secret(engineer, credential)
     assert count("ok") == before + 1
+
+
+def test_readiness_fails_when_vault_is_up_but_refuses_the_portals_login(client):
+    """A healthy OpenBao that rejects the portal's AppRole serves nobody: /readyz must say so,
+    while /healthz (liveness) stays up, since restarting the portal would not mend it."""
+    refused = fresh_client(secret_id="00000000-0000-0000-0000-000000000000")
+    previous = vault_client.set_client(refused)
+    try:
+        ready, live = client.get(reverse("readyz")), client.get(reverse("healthz"))
+    finally:
+        vault_client.set_client(previous)
+    assert (ready.status_code, ready.json()["vault"]) == (503, "the portal's login is refused")
+    assert "00000000" not in ready.content.decode()
+    assert (live.status_code, live.json()["vault"]) == (200, "ok")
+    working = fresh_client()
+    assert working.login_state() == "ok" and working.logins == 1
+    assert working.login_state() == "ok" and working.logins == 1  # the token is reused, not renewed
