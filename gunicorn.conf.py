@@ -1,5 +1,7 @@
 """gunicorn settings for Keydesk. Override any of them with GUNICORN_CMD_ARGS (gunicorn's own)."""
 
+import os
+
 bind = "0.0.0.0:8000"
 workers = 3
 # Threads make each worker gthread: a connection that is open but idle (a browser between clicks,
@@ -21,8 +23,6 @@ accesslog = "-"
 
 def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signature
     """With PROMETHEUS_MULTIPROC_DIR set, forget the metrics files of a worker that exited."""
-    import os
-
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -31,4 +31,9 @@ def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signat
 
 errorlog = "-"
 # Request lines only (no bodies, no cookies); secrets never travel in URLs.
-access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o)s'
+# JSON lines with the request id, like the portal's own, unless the portal logs plain text (the
+# same rule as KEYDESK_LOG_FORMAT in portal/settings.py: plain by default only in development).
+_DEV = os.environ.get("KEYDESK_DEV", "").strip().lower() in ("1", "true", "yes", "on")
+if os.environ.get("KEYDESK_LOG_FORMAT", "plain" if _DEV else "json") == "json":
+    logger_class = "portal.web.gunicornlog.JsonLogger"

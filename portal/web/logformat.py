@@ -8,6 +8,15 @@ import logging
 from portal.audit import context
 
 
+def _request_id(record: logging.LogRecord) -> str | None:
+    """The id of the request being served, or, for django.request's 4xx/5xx lines (logged after
+    the middleware that holds the id has returned), the id that middleware left on the request."""
+    current = context.current_request_id()
+    if current is None:
+        current = getattr(getattr(record, "request", None), "request_id", None)
+    return str(current) if current is not None else None
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -15,7 +24,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": context.current_request_id(),
+            "request_id": _request_id(record),
         }
         if record.exc_info:
             payload["exception"] = self.formatException(record.exc_info)

@@ -2,6 +2,7 @@
 wheels, a clean venv with no index, collectstatic — then gunicorn with production settings
 (no KEYDESK_DEV) answering /healthz, and `check --deploy` with nothing to report."""
 
+import json
 import os
 import secrets
 import shutil
@@ -116,15 +117,25 @@ def test_the_image_steps_build_a_portal_that_serves_healthz(tmp_path):
         secure = urllib.request.Request(
             f"http://127.0.0.1:{port}/accounts/login/", headers={"X-Forwarded-Proto": "https"}
         )
-        page = urllib.request.urlopen(secure, timeout=5).read().decode()
+        with urllib.request.urlopen(secure, timeout=5) as response:
+            page, request_id = response.read().decode(), response.headers["X-Request-ID"]
         script = next(part.split('"')[1] for part in page.split("<script")[1:] if "htmx" in part)
         asset = urllib.request.Request(
             f"http://127.0.0.1:{port}{script}", headers={"X-Forwarded-Proto": "https"}
         )
-        assert urllib.request.urlopen(asset, timeout=5).status == 200
+        with urllib.request.urlopen(asset, timeout=5) as response:
+            assert response.status == 200
+            assert response.headers["X-Content-Type-Options"] == "nosniff"  # static files too
     finally:
         server.terminate()
         server.wait(timeout=20)
+    # gunicorn's own lines are JSON in production, and the access line carries the request id.
+    lines = [json.loads(line) for line in server.stdout.read().decode().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "gunicorn.access"]
+    assert {"path": "/accounts/login/", "status": 200, "request_id": request_id}.items() <= next(
+        line for line in access if line["request_id"] == request_id
+    ).items()
+    assert any(line["logger"] == "gunicorn.error" for line in lines), "gunicorn's start-up lines as JSON"
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
