@@ -16,7 +16,9 @@ def test_without_a_configured_token_there_is_no_endpoint(client_anon, settings):
 
 
 @override_settings(KEYDESK_METRICS_TOKEN="scrape-me-123")
-@pytest.mark.parametrize("header", ["", "Bearer wrong", "scrape-me-123x", "Basic c2NyYXBlLW1lLTEyMw=="])
+@pytest.mark.parametrize(
+    "header", ["", "Bearer wrong", "scrape-me-123x", "scrape-me-123", "Basic c2NyYXBlLW1lLTEyMw=="]
+)
 def test_a_wrong_or_missing_token_is_401(client_anon, header):
     response = client_anon.get(URL, HTTP_AUTHORIZATION=header)
     assert response.status_code == 401 and "Bearer" in response["WWW-Authenticate"]

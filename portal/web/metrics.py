@@ -74,8 +74,8 @@ def metrics(request: HttpRequest) -> HttpResponse:
     token = settings.KEYDESK_METRICS_TOKEN
     if not token:
         raise Http404("Metrics are not enabled.")
-    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         response = HttpResponse("A valid bearer token is required.", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="keydesk-metrics"'
         return response
