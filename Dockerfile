@@ -25,10 +25,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin keydesk
 WORKDIR /app
-COPY --from=wheels /wheels /wheels
 COPY pyproject.toml ./
 COPY scripts/image.sh scripts/
-RUN scripts/image.sh install /wheels && rm -rf /wheels
+# The wheels are mounted for this step only, so no layer of the image keeps them.
+RUN --mount=type=bind,from=wheels,source=/wheels,target=/wheels scripts/image.sh install /wheels
 COPY manage.py gunicorn.conf.py ./
 COPY portal ./portal
 COPY templates ./templates

@@ -32,6 +32,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def test_the_dockerfile_runs_the_steps_this_test_runs():
+    import re
+
+    dockerfile = (REPO / "Dockerfile").read_text()
+    steps = re.findall(r"^RUN .*scripts/image\.sh (\w+)", dockerfile, re.MULTILINE)
+    assert steps == ["wheels", "install", "collectstatic"]
+    runtime = dockerfile.rsplit("\nFROM ", 1)[1]
+    assert "build-essential" not in runtime and "COPY --from=wheels" not in runtime  # no compiler, no wheels
+    assert "\nUSER keydesk" in runtime and "\nHEALTHCHECK " in runtime
+
+
 def test_the_image_steps_build_a_portal_that_serves_healthz(tmp_path):
     base = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "TMPDIR": str(tmp_path)}
     wheels, venv, app = tmp_path / "wheels", tmp_path / "venv", tmp_path / "app"
