@@ -295,8 +295,9 @@ def justification_required(user: Any, action: str, device: Model) -> bool:
         return True
     if isinstance(user, SystemActor):
         return False
-    grants = covering_grants(user, action, device)
-    return grants.exists() and not grants.filter(requires_justification=False).exists()
+    # One query: the flags of the covering grants (few), decided here.
+    demands = list(covering_grants(user, action, device).values_list("requires_justification", flat=True))
+    return bool(demands) and all(demands)
 
 
 def may_grant(user: Any, entitlement: Model) -> bool:
