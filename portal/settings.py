@@ -138,12 +138,17 @@ DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 # Development mode fills loopback defaults; it never turns on DEBUG by itself.
 KEYDESK_DEV = env_bool("KEYDESK_DEV", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if DEBUG and not KEYDESK_DEV:
+    # Debug pages show settings, source and local variables to whoever triggers an error.
+    problem("DJANGO_DEBUG=1 is allowed only together with KEYDESK_DEV=1 (never in production)")
 SECRET_KEY = env_secret(
     "SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "portal.web.views.csrf_failure"
+# Error reports (debug page, mail to admins) also hide AppRole credentials and database URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.web.debug.KeydeskExceptionReporterFilter"
 
 INSTALLED_APPS = [
     "portal.web.admin_config.KeydeskAdminConfig",

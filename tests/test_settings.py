@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 # Values that must never appear in any message.
@@ -191,6 +193,19 @@ def test_valid_variants_are_accepted(tmp_path):
     )
     result = load_settings(env)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("DJANGO_DEBUG", "DJANGO_DEBUG=1 is allowed only together with KEYDESK_DEV=1"),
+    ],
+)
+def test_development_only_switches_are_refused_in_production(tmp_path, name, message):
+    listed = problems(load_settings(production_env(tmp_path, **{name: "1"})))
+    assert len(listed) == 1 and listed[0].startswith(message)
+    development = load_settings(production_env(tmp_path, **{name: "1", "KEYDESK_DEV": "1"}))
+    assert development.returncode == 0, development.stderr[-2000:]
 
 
 def test_gunicorn_prints_the_problems_without_a_worker_traceback_and_stops(tmp_path):
