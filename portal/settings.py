@@ -405,6 +405,7 @@ KEYDESK_STEP_UP_SECONDS = env_int("KEYDESK_STEP_UP_SECONDS", 600, minimum=1)
 # --- Vault / OpenBao ---------------------------------------------------------------------------
 
 VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8201" if KEYDESK_DEV else None)
+# Plain http to a host other than loopback is a deploy-check warning (portal/vault/checks.py).
 if VAULT_ADDR and not _is_server_url(VAULT_ADDR, ("http", "https")):
     problem("VAULT_ADDR must be an https://host[:port] (or http://) URL")
 # AppRole is how the portal logs in; a plain token is accepted for development only.
@@ -445,6 +446,11 @@ VAULT_NAMESPACE_APPROLES = _namespace_approles(env_str("VAULT_NAMESPACE_APPROLES
 # A CA bundle file (or a directory of CA certificates, as requests accepts).
 VAULT_CACERT = env_file("VAULT_CACERT")
 VAULT_SKIP_VERIFY = env_bool("VAULT_SKIP_VERIFY", False)
+if VAULT_SKIP_VERIFY and not KEYDESK_DEV:
+    problem(
+        "VAULT_SKIP_VERIFY=1 is allowed only with KEYDESK_DEV=1; "
+        "in production give Vault's CA certificate with VAULT_CACERT"
+    )
 # Client certificate for Vault's TLS cert auth / mTLS listeners (both or neither).
 VAULT_CLIENT_CERT = env_file("VAULT_CLIENT_CERT")
 VAULT_CLIENT_KEY = env_file("VAULT_CLIENT_KEY")

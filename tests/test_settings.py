@@ -199,6 +199,7 @@ def test_valid_variants_are_accepted(tmp_path):
     ("name", "message"),
     [
         ("DJANGO_DEBUG", "DJANGO_DEBUG=1 is allowed only together with KEYDESK_DEV=1"),
+        ("VAULT_SKIP_VERIFY", "VAULT_SKIP_VERIFY=1 is allowed only with KEYDESK_DEV=1"),
     ],
 )
 def test_development_only_switches_are_refused_in_production(tmp_path, name, message):
