@@ -141,9 +141,9 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 if DEBUG and not KEYDESK_DEV:
     # Debug pages show settings, source and local variables to whoever triggers an error.
     problem("DJANGO_DEBUG=1 is allowed only together with KEYDESK_DEV=1 (never in production)")
-SECRET_KEY = env_secret(
-    "SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None
-)
+# The demo's key is public (it is in this file): `check --deploy` refuses it (portal/web/checks.py).
+KEYDESK_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = env_secret("SECRET_KEY", KEYDESK_DEV_SECRET_KEY if KEYDESK_DEV else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "portal.web.views.csrf_failure"

@@ -1,5 +1,5 @@
-"""`manage.py check --deploy` warns about plain HTTP to a Vault that is not on loopback (a Vault
-Agent beside the app may use http://127.0.0.1)."""
+"""`manage.py check --deploy` refuses the public development SECRET_KEY and warns about plain
+HTTP to a Vault that is not on loopback (a Vault Agent beside the app may use http://127.0.0.1)."""
 
 import pytest
 from django.core import checks
@@ -44,3 +44,15 @@ def test_https_or_a_loopback_vault_agent_is_fine(address):
 def test_the_vault_transport_check_runs_only_with_deploy():
     with override_settings(VAULT_ADDR="http://vault.example.org:8200"):
         assert [message for message in checks.run_checks() if message.id == "keydesk.W001"] == []
+
+
+def test_the_development_secret_key_is_a_deploy_error(settings):
+    settings.SECRET_KEY = settings.KEYDESK_DEV_SECRET_KEY
+    [error] = deploy_messages("keydesk.E002")
+    assert error.level == checks.ERROR and "SECRET_KEY" in error.msg
+    assert settings.KEYDESK_DEV_SECRET_KEY not in error.msg + error.hint
+
+
+def test_a_real_secret_key_passes(settings):
+    settings.SECRET_KEY = "a-real-key-" + "x7Q" * 20
+    assert deploy_messages("keydesk.E002") == []
