@@ -4,10 +4,18 @@ Every value comes from the environment. Defaults are safe: without KEYDESK_DEV=1
 SECRET_KEY, ALLOWED_HOSTS, KEYDESK_LDAP_URI or VAULT_ADDR stops startup with a message naming the
 variable. KEYDESK_DEV=1 (the demo and the test command set it) fills in loopback defaults that
 match the servers started by scripts/servers.sh.
+
+Problems are collected, not raised one at a time: the helpers below note each missing or invalid
+variable and return a placeholder, and the end of this module raises one ImproperlyConfigured
+listing them all, one per line. Messages name the variable and what is expected, never its value
+(a value may be a secret, or a URL with a password in it).
 """
 
 import os
+import re
+import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import ldap
@@ -20,12 +28,20 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- environment helpers -----------------------------------------------------------------------
 
+_problems: list[str] = []
+
+
+def problem(message: str) -> None:
+    """Note a configuration problem; all of them are raised together at the end of this module."""
+    _problems.append(message)
+
 
 def env_str(name: str, default: str | None = None) -> str:
     value = os.environ.get(name)
     if value is None or value == "":
         if default is None:
-            raise ImproperlyConfigured(f"{name} is required (set it in the environment)")
+            problem(f"{name} is required (set it in the environment)")
+            return ""
         return default
     return value
 
@@ -39,42 +55,82 @@ def env_bool(name: str, default: bool) -> bool:
         return True
     if lowered in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {value!r}")
+    problem(f"{name} must be a boolean (1/0, true/false, yes/no, on/off)")
+    return default
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """An integer; with `minimum`, smaller values (a zero timeout, a negative lifetime) are refused."""
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
+        problem(f"{name} must be an integer")
+        return default
+    if minimum is not None and number < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer of at least {minimum}"
+        problem(f"{name} must be {expected}")
+        return default
+    return number
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
     value = os.environ.get(name)
     if value is None or value == "":
         if default is None:
-            raise ImproperlyConfigured(f"{name} is required (comma-separated list)")
+            problem(f"{name} is required (comma-separated list)")
+            return []
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, default)
+    if value not in choices:
+        problem(f"{name} must be one of {', '.join(choices)}")
+        return default
+    return value
+
+
 def env_secret(name: str, default: str | None = None) -> str:
-    """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
+    """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets).
+
+    An empty or unreadable NAME_FILE is an error: it is a mounted secret gone wrong, not an empty
+    password."""
     file_name = os.environ.get(f"{name}_FILE")
     if file_name:
         try:
-            return Path(file_name).read_text(encoding="utf-8").strip()
+            secret = Path(file_name).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={file_name} cannot be read: {exc.strerror}") from None
+            problem(f"{name}_FILE cannot be read ({exc.strerror or type(exc).__name__})")
+            return ""
+        except UnicodeDecodeError:
+            problem(f"{name}_FILE is not UTF-8 text")
+            return ""
+        if not secret:
+            problem(f"{name}_FILE names an empty file (expected the secret in it)")
+        return secret
     value = os.environ.get(name)
     if value:
         return value
     if default is None:
-        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required")
+        problem(f"{name} (or {name}_FILE) is required")
+        return ""
     return default
+
+
+def env_file(name: str) -> str:
+    """An optional path to a file that must exist when set (certificates, CA bundles)."""
+    value = env_str(name, "")
+    if value and not Path(value).exists():
+        problem(f"{name} names a file that does not exist")
+    return value
+
+
+# Python dotted paths (a storage backend class): shape only; Django imports them.
+DOTTED_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)+$")
 
 
 # --- Django ------------------------------------------------------------------------------------
@@ -82,12 +138,17 @@ def env_secret(name: str, default: str | None = None) -> str:
 # Development mode fills loopback defaults; it never turns on DEBUG by itself.
 KEYDESK_DEV = env_bool("KEYDESK_DEV", False)
 DEBUG = env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = env_secret(
-    "SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production" if KEYDESK_DEV else None
-)
+if DEBUG and not KEYDESK_DEV:
+    # Debug pages show settings, source and local variables to whoever triggers an error.
+    problem("DJANGO_DEBUG=1 is allowed only together with KEYDESK_DEV=1 (never in production)")
+# The demo's key is public (it is in this file): `check --deploy` refuses it (portal/web/checks.py).
+KEYDESK_DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
+SECRET_KEY = env_secret("SECRET_KEY", KEYDESK_DEV_SECRET_KEY if KEYDESK_DEV else None)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if KEYDESK_DEV else None)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 CSRF_FAILURE_VIEW = "portal.web.views.csrf_failure"
+# Error reports (debug page, mail to admins) also hide AppRole credentials and database URLs.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "portal.web.debug.KeydeskExceptionReporterFilter"
 
 INSTALLED_APPS = [
     "portal.web.admin_config.KeydeskAdminConfig",
@@ -157,6 +218,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    problem("TIME_ZONE must be an IANA time zone name (such as UTC or Europe/Zurich)")
 USE_I18N = False
 USE_TZ = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -164,16 +229,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+_staticfiles_backend = env_str(
+    "STATICFILES_BACKEND",
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if KEYDESK_DEV
+    else "whitenoise.storage.CompressedManifestStaticFilesStorage",
+)
+if not DOTTED_PATH.match(_staticfiles_backend):
+    problem("STATICFILES_BACKEND must be the dotted Python path of a storage class")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": env_str(
-            "STATICFILES_BACKEND",
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if KEYDESK_DEV
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage",
-        )
-    },
+    "staticfiles": {"BACKEND": _staticfiles_backend},
 }
 
 # In development whitenoise serves straight from static/ (no collectstatic needed between edits).
@@ -185,13 +251,22 @@ KEYDESK_HTMX_STATIC = "vendor/htmx-2.0.11.min.js"
 
 # --- database ----------------------------------------------------------------------------------
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "sqlite")
+_database_url = env_secret("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+_database_conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+try:
+    if _database_url and urlsplit(_database_url).scheme not in DATABASE_SCHEMES:
+        problem("DATABASE_URL must be a postgres://user:password@host:port/name or sqlite:///path URL")
+        _database_url = ""
+    DATABASES = {
+        "default": dj_database_url.parse(
+            _database_url or "sqlite://", conn_max_age=_database_conn_max_age, conn_health_checks=True
+        )
+    }
+except ValueError:
+    # Not the exception's text: dj-database-url's messages may quote parts of the URL.
+    problem("DATABASE_URL cannot be parsed (expected postgres://user:password@host:port/name)")
+    DATABASES = {"default": dj_database_url.parse("sqlite://")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded demo database: several gunicorn workers write the audit chain at once. Take the
     # write lock at the start of each transaction and wait for it rather than fail.
@@ -210,7 +285,7 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not KEYDESK_DEV)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not KEYDESK_DEV)
 # Health checks come over plain HTTP from inside the container or the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if KEYDESK_DEV else 31536000)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if KEYDESK_DEV else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not KEYDESK_DEV)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not KEYDESK_DEV)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -233,19 +308,19 @@ CONTENT_SECURITY_POLICY = {
 }
 # Sign-in throttling: this many failures within the window lock the login name (or, with the
 # larger number, the source address) for the lockout time. Admins can unlock early.
-KEYDESK_LOGIN_MAX_FAILURES = env_int("KEYDESK_LOGIN_MAX_FAILURES", 5)
-KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20)
-KEYDESK_LOGIN_WINDOW_SECONDS = env_int("KEYDESK_LOGIN_WINDOW", 15 * 60)
-KEYDESK_LOGIN_LOCKOUT_SECONDS = env_int("KEYDESK_LOGIN_LOCKOUT", 15 * 60)
+KEYDESK_LOGIN_MAX_FAILURES = env_int("KEYDESK_LOGIN_MAX_FAILURES", 5, minimum=1)
+KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS = env_int("KEYDESK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1)
+KEYDESK_LOGIN_WINDOW_SECONDS = env_int("KEYDESK_LOGIN_WINDOW", 15 * 60, minimum=1)
+KEYDESK_LOGIN_LOCKOUT_SECONDS = env_int("KEYDESK_LOGIN_LOCKOUT", 15 * 60, minimum=1)
 # Session lifetime: signed out after this long in any case, and after this long without a request.
-KEYDESK_SESSION_MAX_AGE_SECONDS = env_int("KEYDESK_SESSION_MAX_AGE", 8 * 3600)
-KEYDESK_SESSION_IDLE_SECONDS = env_int("KEYDESK_SESSION_IDLE_TIMEOUT", 30 * 60)
+KEYDESK_SESSION_MAX_AGE_SECONDS = env_int("KEYDESK_SESSION_MAX_AGE", 8 * 3600, minimum=1)
+KEYDESK_SESSION_IDLE_SECONDS = env_int("KEYDESK_SESSION_IDLE_TIMEOUT", 30 * 60, minimum=1)
 SESSION_COOKIE_AGE = KEYDESK_SESSION_MAX_AGE_SECONDS
 if env_bool("KEYDESK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted for the
 # audit trail's source address. 0 means REMOTE_ADDR is used as-is.
-KEYDESK_TRUSTED_PROXY_COUNT = env_int("KEYDESK_TRUSTED_PROXY_COUNT", 0)
+KEYDESK_TRUSTED_PROXY_COUNT = env_int("KEYDESK_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- roles (LDAP group names) ------------------------------------------------------------------
 
@@ -262,6 +337,25 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 AUTH_LDAP_SERVER_URI = env_str("KEYDESK_LDAP_URI", "ldap://127.0.0.1:3389" if KEYDESK_DEV else None)
+
+
+def _is_server_url(url: str, schemes: tuple[str, ...]) -> bool:
+    """scheme://host[:port][/...] with one of the schemes, a host and a numeric port if any."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        return False
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
+# python-ldap takes several URIs separated by spaces (tried in turn).
+if AUTH_LDAP_SERVER_URI and not all(
+    _is_server_url(uri, ("ldap", "ldaps")) for uri in AUTH_LDAP_SERVER_URI.split()
+):
+    problem(
+        "KEYDESK_LDAP_URI must be ldap://host[:port] or ldaps://host[:port] (several separated by spaces)"
+    )
 AUTH_LDAP_BIND_DN = env_str("KEYDESK_LDAP_BIND_DN", "cn=keydesk,ou=services,dc=example,dc=org")
 AUTH_LDAP_BIND_PASSWORD = env_secret(
     "KEYDESK_LDAP_BIND_PASSWORD", "keydesk-bind-pass" if KEYDESK_DEV else None
@@ -295,7 +389,7 @@ AUTH_LDAP_USER_ATTR_MAP = {
 AUTH_LDAP_USER_FLAGS_BY_GROUP = {
     "is_staff": LDAPGroupQuery(f"cn={KEYDESK_ADMIN_GROUP},{KEYDESK_LDAP_GROUP_BASE}"),
 }
-LDAP_TIMEOUT_SECONDS = env_int("KEYDESK_LDAP_TIMEOUT", 5)
+LDAP_TIMEOUT_SECONDS = env_int("KEYDESK_LDAP_TIMEOUT", 5, minimum=1)
 AUTH_LDAP_CONNECTION_OPTIONS = {
     ldap.OPT_NETWORK_TIMEOUT: LDAP_TIMEOUT_SECONDS,
     ldap.OPT_TIMEOUT: LDAP_TIMEOUT_SECONDS,
@@ -304,16 +398,19 @@ AUTH_LDAP_CONNECTION_OPTIONS = {
 AUTH_LDAP_CACHE_TIMEOUT = 0
 # Seconds between re-reads of a signed-in user's directory entry and groups (removal from a group or
 # a disabled account takes effect within this interval; sensitive actions re-check at once).
-KEYDESK_DIRECTORY_RECHECK_SECONDS = env_int("KEYDESK_DIRECTORY_RECHECK_SECONDS", 300)
+KEYDESK_DIRECTORY_RECHECK_SECONDS = env_int("KEYDESK_DIRECTORY_RECHECK_SECONDS", 300, minimum=0)
 # Reveal, rotate and update need a password entered within this many seconds (step-up).
-KEYDESK_STEP_UP_SECONDS = env_int("KEYDESK_STEP_UP_SECONDS", 600)
+KEYDESK_STEP_UP_SECONDS = env_int("KEYDESK_STEP_UP_SECONDS", 600, minimum=1)
 
 # --- Vault / OpenBao ---------------------------------------------------------------------------
 
 VAULT_ADDR = env_str("VAULT_ADDR", "http://127.0.0.1:8201" if KEYDESK_DEV else None)
+# Plain http to a host other than loopback is a deploy-check warning (portal/vault/checks.py).
+if VAULT_ADDR and not _is_server_url(VAULT_ADDR, ("http", "https")):
+    problem("VAULT_ADDR must be an https://host[:port] (or http://) URL")
 # AppRole is how the portal logs in; a plain token is accepted for development only.
-VAULT_ROLE_ID = env_secret("VAULT_ROLE_ID", "")
-VAULT_SECRET_ID = env_secret("VAULT_SECRET_ID", "")
+VAULT_ROLE_ID = env_secret("VAULT_ROLE_ID", "" if KEYDESK_DEV else None)
+VAULT_SECRET_ID = env_secret("VAULT_SECRET_ID", "" if KEYDESK_DEV else None)
 VAULT_TOKEN = env_secret("VAULT_TOKEN", "") if KEYDESK_DEV else ""
 VAULT_APPROLE_MOUNT = env_str("VAULT_APPROLE_MOUNT", "approle")
 
@@ -325,36 +422,43 @@ def _namespace_approles(directory: str) -> dict[str, tuple[str, str]]:
         return {}
     root = Path(directory)
     if not root.is_dir():
-        raise ImproperlyConfigured(f"VAULT_NAMESPACE_APPROLES_DIR={directory} is not a directory")
+        problem("VAULT_NAMESPACE_APPROLES_DIR must name a directory")
+        return {}
     approles = {}
     for entry in sorted(root.iterdir()):
         if not entry.is_dir():
             continue
-        try:
-            approles[entry.name] = (
-                (entry / "role_id").read_text(encoding="utf-8").strip(),
-                (entry / "secret_id").read_text(encoding="utf-8").strip(),
-            )
-        except OSError as exc:
-            raise ImproperlyConfigured(
-                f"VAULT_NAMESPACE_APPROLES_DIR: {entry} is unreadable ({exc.strerror})"
-            ) from None
+        values = []
+        for name in ("role_id", "secret_id"):
+            try:
+                values.append((entry / name).read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                problem(f"VAULT_NAMESPACE_APPROLES_DIR: {entry.name}/{name} cannot be read ({exc.strerror})")
+                values.append("")
+                continue
+            if not values[-1]:
+                problem(f"VAULT_NAMESPACE_APPROLES_DIR: {entry.name}/{name} is empty")
+        approles[entry.name] = (values[0], values[1])
     return approles
 
 
 VAULT_NAMESPACE_APPROLES = _namespace_approles(env_str("VAULT_NAMESPACE_APPROLES_DIR", ""))
-VAULT_CACERT = env_str("VAULT_CACERT", "")
+# A CA bundle file (or a directory of CA certificates, as requests accepts).
+VAULT_CACERT = env_file("VAULT_CACERT")
 VAULT_SKIP_VERIFY = env_bool("VAULT_SKIP_VERIFY", False)
+if VAULT_SKIP_VERIFY and not KEYDESK_DEV:
+    problem(
+        "VAULT_SKIP_VERIFY=1 is allowed only with KEYDESK_DEV=1; "
+        "in production give Vault's CA certificate with VAULT_CACERT"
+    )
 # Client certificate for Vault's TLS cert auth / mTLS listeners (both or neither).
-VAULT_CLIENT_CERT = env_str("VAULT_CLIENT_CERT", "")
-VAULT_CLIENT_KEY = env_str("VAULT_CLIENT_KEY", "")
+VAULT_CLIENT_CERT = env_file("VAULT_CLIENT_CERT")
+VAULT_CLIENT_KEY = env_file("VAULT_CLIENT_KEY")
 if bool(VAULT_CLIENT_CERT) != bool(VAULT_CLIENT_KEY):
-    raise ImproperlyConfigured("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together")
+    problem("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together")
 # How many times a read is retried when Vault is briefly unavailable (writes are never retried).
-VAULT_READ_RETRIES = env_int("VAULT_READ_RETRIES", 2)
-VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5)
-if not KEYDESK_DEV and not (VAULT_ROLE_ID and VAULT_SECRET_ID):
-    raise ImproperlyConfigured("VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms) are required")
+VAULT_READ_RETRIES = env_int("VAULT_READ_RETRIES", 2, minimum=0)
+VAULT_TIMEOUT_SECONDS = env_int("VAULT_TIMEOUT", 5, minimum=1)
 
 # Device certificates (PKI credentials) are issued for <serial>.<this domain>.
 KEYDESK_PKI_DOMAIN = env_str("KEYDESK_PKI_DOMAIN", "devices.example.org")
@@ -374,9 +478,12 @@ KEYDESK_METRICS_TOKEN = env_secret("KEYDESK_METRICS_TOKEN", "")
 KEYDESK_METRICS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
 
 # "json" (one object per line, with the request id) or "plain" (for a terminal).
-KEYDESK_LOG_FORMAT = env_str("KEYDESK_LOG_FORMAT", "plain" if KEYDESK_DEV else "json")
-if KEYDESK_LOG_FORMAT not in ("json", "plain"):
-    raise ImproperlyConfigured("KEYDESK_LOG_FORMAT must be json or plain")
+KEYDESK_LOG_FORMAT = env_choice("KEYDESK_LOG_FORMAT", "plain" if KEYDESK_DEV else "json", ("json", "plain"))
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_log_level = env_str("LOG_LEVEL", "INFO").upper()
+if _log_level not in LOG_LEVELS:
+    problem(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    _log_level = "INFO"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -390,10 +497,18 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": KEYDESK_LOG_FORMAT},
         "audit": {"class": "logging.StreamHandler", "formatter": "audit"},
     },
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _log_level},
     "loggers": {
         # django-auth-ldap logs search filters at DEBUG; keep it at INFO and above.
         "django_auth_ldap": {"level": "WARNING"},
         KEYDESK_AUDIT_LOGGER: {"handlers": ["audit"], "level": "INFO", "propagate": False},
     },
 }
+
+# --- all problems at once ------------------------------------------------------------------------
+
+if _problems:
+    raise ImproperlyConfigured(
+        f"Keydesk cannot start: {len(_problems)} setting(s) missing or invalid "
+        "(see Configuration in README.md):\n" + "\n".join(f"  - {message}" for message in _problems)
+    )
