@@ -9,12 +9,11 @@ from portal.audit import context
 
 
 def _request_id(record: logging.LogRecord) -> str | None:
-    """The id of the request being served, or, for django.request's 4xx/5xx lines (logged after
-    the middleware that holds the id has returned), the id that middleware left on the request."""
-    current = context.current_request_id()
-    if current is None:
-        current = getattr(getattr(record, "request", None), "request_id", None)
-    return str(current) if current is not None else None
+    """The id of the request a line is about: django.request's 4xx/5xx lines carry their request
+    (they are logged after the middleware that holds the id has returned); others take the id of
+    the request being served."""
+    own = getattr(getattr(record, "request", None), "request_id", None)
+    return str(own) if own is not None else context.current_request_id()
 
 
 class JsonFormatter(logging.Formatter):
