@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import auth
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import now as timezone_now
 from django.views.decorators.debug import sensitive_variables
 
@@ -84,6 +85,22 @@ def _count_failure(login_name: str) -> None:
                     detail={"kind": kind, "key": key},
                 )
             lock.save()
+
+
+def local_path(request: HttpRequest, target: str) -> str | None:
+    """`target` if it is a path on this site (for ?next= and step-up resumes), else None.
+
+    Other hosts and schemes are refused by url_has_allowed_host_and_scheme; relative values
+    ("foo", "../x", "?a=b") and URL names are refused too: they are not paths, and redirect()
+    would try to reverse them.
+    """
+    if not target.startswith("/"):
+        return None
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    return target
 
 
 class AccessRevoked(Exception):

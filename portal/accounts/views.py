@@ -2,7 +2,6 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -20,12 +19,9 @@ from portal.inventory.models import Device
 
 
 def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
+    target = services.local_path(request, request.POST.get("next") or request.GET.get("next") or "")
     # Sensitive actions are POST-only fragments: after sign-in, land on a page instead.
-    if safe and not _resumable(target.split("?")[0]):
+    if target and not _resumable(request, target.split("?")[0]):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -37,7 +33,8 @@ def _safe_next(request: HttpRequest) -> str:
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request))
+        # Not redirect(): it would try to reverse the value as a URL name.
+        return HttpResponseRedirect(_safe_next(request))
     form = LoginForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST":
@@ -102,8 +99,10 @@ def _role_groups() -> dict[str, str]:
 RESUMABLE_WITH_GET = {"vault:credential_update"}
 
 
-def _resumable(path: str, method: str = "post") -> bool:
+def _resumable(request: HttpRequest, path: str, method: str = "post") -> bool:
     """Only a sensitive action of this portal can be resumed after step-up (no open redirects)."""
+    if services.local_path(request, path) is None:
+        return False
     try:
         match = resolve(path)
     except Resolver404:
@@ -119,7 +118,9 @@ def _resumable(path: str, method: str = "post") -> bool:
 @never_cache
 def step_up(request: HttpRequest) -> HttpResponse:
     form = StepUpForm(request.POST)
-    if not form.is_valid() or not _resumable(form.cleaned_data["resume"], form.cleaned_data["method"]):
+    if not form.is_valid() or not _resumable(
+        request, form.cleaned_data["resume"], form.cleaned_data["method"]
+    ):
         return render(
             request, "errors/_message.html", {"message": "Type your password to continue."}, status=400
         )

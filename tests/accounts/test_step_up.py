@@ -68,7 +68,18 @@ def test_right_password_resumes_the_action(alice, credential_a, settings):
     assert client_alice.post(resume, **HTMX).status_code == 200
 
 
-@pytest.mark.parametrize("resume", ["https://evil.example/", "/devices/", "/admin/", "/nope/"])
+@pytest.mark.parametrize(
+    "resume",
+    [
+        "https://evil.example/",
+        "//evil.example/vault/credentials/1/reveal/",
+        "vault/credentials/1/reveal/",
+        "foo",
+        "/devices/",
+        "/admin/",
+        "/nope/",
+    ],
+)
 def test_only_sensitive_actions_can_be_resumed(client_alice, resume):
     response = client_alice.post(
         reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "post"}, **HTMX
