@@ -1,7 +1,10 @@
 """Signing in and out, step-up re-authentication and directory re-checks, each on the audit trail
 (never a password)."""
 
+import json
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
@@ -28,6 +31,13 @@ LAST_SEEN_RESOLUTION = 60
 # Wrong passwords at the step-up prompt before the session is ended (a stolen session must not be
 # able to guess its owner's password).
 MAX_STEP_UP_FAILURES = 5
+# Form fields that are carried through the step-up prompt and re-sent with the resumed action.
+# Never a secret value: an engineer who was typing a new value types it again.
+CARRIED_FIELDS = ("ticket", "reason", "expected_version", "version")
+MAX_CARRIED_VALUE_CHARS = 1000
+# The prompt's own JSON of those fields is under 25,000 characters even with every character
+# \u-escaped; anything longer did not come from it, and is not parsed at all.
+MAX_CARRY_CHARS = 32 * 1024
 
 
 class LoginFailed(Exception):
@@ -101,6 +111,38 @@ def local_path(request: HttpRequest, target: str) -> str | None:
     ):
         return None
     return target
+
+
+class InvalidCarry(ValueError):
+    """The form data carried through the step-up prompt is not what the prompt sent."""
+
+
+def keep_carried(data: Mapping[str, Any]) -> dict[str, str]:
+    """Only the known carried fields, with short text values; the rest is dropped."""
+    return {
+        name: value
+        for name, value in data.items()
+        if name in CARRIED_FIELDS and isinstance(value, str) and len(value) <= MAX_CARRIED_VALUE_CHARS
+    }
+
+
+def parse_carry(raw: str) -> dict[str, str]:
+    """The carried fields sent back by the step-up prompt (empty: none). Raises InvalidCarry for
+    anything the prompt cannot have sent: too long, not JSON, nested too deep, not an object."""
+    if not raw:
+        return {}
+    problem = "The form data could not be carried through the password prompt"
+    if len(raw) > MAX_CARRY_CHARS:
+        raise InvalidCarry(f"{problem} (too long). Reload the page and start the action again.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidCarry(
+            f"{problem} (not valid JSON). Reload the page and start the action again."
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidCarry(f"{problem} (not a JSON object). Reload the page and start the action again.")
+    return keep_carried(data)
 
 
 class AccessRevoked(Exception):

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
@@ -10,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import access
 from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
-from portal.accounts.decorators import carried_fields, step_up_form
+from portal.accounts.decorators import step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
 from portal.accounts.middleware import to_login
 from portal.audit.models import AuditEvent
@@ -125,6 +127,11 @@ def step_up(request: HttpRequest) -> HttpResponse:
             request, "errors/_message.html", {"message": "Type your password to continue."}, status=400
         )
     try:
+        # Before the password: a request that cannot be resumed must not count as a step-up.
+        carry = services.parse_carry(request.POST.get("carry", ""))
+    except services.InvalidCarry as exc:
+        return render(request, "errors/_message.html", {"message": str(exc)}, status=400)
+    try:
         confirmed = services.confirm_password(request, form.cleaned_data["password"])
     except services.AccessRevoked as exc:
         return to_login(request, str(exc))
@@ -133,13 +140,14 @@ def step_up(request: HttpRequest) -> HttpResponse:
             request, "errors/_message.html", {"message": f"{exc} Try again in a minute."}, status=503
         )
     resume, method = form.cleaned_data["resume"], form.cleaned_data["method"]
-    carry_json = carried_fields(request.POST.get("carry", ""))
     if not confirmed:
         return step_up_form(
-            request, error="That password is not right.", resume=resume, method=method, carry_json=carry_json
+            request, error="That password is not right.", resume=resume, method=method, carry=carry
         )
     response = render(
-        request, "accounts/_step_up_done.html", {"resume": resume, "method": method, "carry_json": carry_json}
+        request,
+        "accounts/_step_up_done.html",
+        {"resume": resume, "method": method, "carry_json": json.dumps(carry)},
     )
     response["Cache-Control"] = "no-store"
     return response
