@@ -26,7 +26,8 @@ DIRECTORY_CHECKED_AT = "keydesk.directory_checked_at"
 STEP_UP_FAILURES = "keydesk.step_up_failures"
 SIGNED_IN_AT = "keydesk.signed_in_at"
 LAST_SEEN_AT = "keydesk.last_seen_at"
-# The idle clock is written to the session at most this often (not on every request).
+# The idle clock is written to the session at most this often (not on every request), and more
+# often under a short idle timeout: see last_seen_resolution().
 LAST_SEEN_RESOLUTION = 60
 # Wrong passwords at the step-up prompt before the session is ended (a stolen session must not be
 # able to guess its owner's password).
@@ -165,9 +166,18 @@ def session_expiry(request: HttpRequest) -> str:
     last_seen = request.session.get(LAST_SEEN_AT) or now
     if now - last_seen > settings.KEYDESK_SESSION_IDLE_SECONDS:
         return "You were signed out after a period without activity; sign in again."
-    if now - last_seen > LAST_SEEN_RESOLUTION:
+    if now - last_seen > last_seen_resolution():
         request.session[LAST_SEEN_AT] = now
     return ""
+
+
+def last_seen_resolution() -> float:
+    """How stale the stored idle clock may get: a minute, or a quarter of the idle timeout if less.
+
+    The stored time lags the last request by up to this much, so an active user is signed out only
+    after a pause of more than three quarters of the timeout, never while busy.
+    """
+    return min(LAST_SEEN_RESOLUTION, settings.KEYDESK_SESSION_IDLE_SECONDS / 4)
 
 
 def end_expired_session(request: HttpRequest, reason: str) -> None:
