@@ -3,12 +3,12 @@
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import now as timezone_now
@@ -144,6 +144,37 @@ def parse_carry(raw: str) -> dict[str, str]:
     if not isinstance(data, dict):
         raise InvalidCarry(f"{problem} (not a JSON object). Reload the page and start the action again.")
     return keep_carried(data)
+
+
+def lockouts(*, address: str | None = None, login_name: str | None = None) -> QuerySet[LoginLockout]:
+    """The failed sign-in counters (locks first), all or those of one source address or login name."""
+    rows = LoginLockout.objects.order_by(F("locked_until").desc(nulls_last=True), "kind", "key")
+    if address is not None:
+        rows = rows.filter(kind=LoginLockout.Kind.ADDRESS, key=address)
+    if login_name is not None:
+        rows = rows.filter(kind=LoginLockout.Kind.USER, key=normalize_login_name(login_name)[:200])
+    return rows
+
+
+def unlock(actor: Any, locks: Iterable[LoginLockout], *, actor_name: str | None = None) -> int:
+    """Lift locks and reset their counters before they run out, one audit event each. For the
+    admin's Unlock action and `manage.py signins unlock`, which works when nobody can sign in."""
+    from django.db import transaction
+
+    count = 0
+    for lock in locks:
+        detail = {"kind": lock.kind, "key": lock.key, "failures": lock.failures}
+        with transaction.atomic():
+            lock.delete()  # the change first, its record last (the chain's lock is taken last)
+            audit.record(
+                actor,
+                "accounts.login.unlock",
+                actor_name=actor_name,
+                message=f"Unlocked {lock}.",
+                detail=detail,
+            )
+        count += 1
+    return count
 
 
 class AccessRevoked(Exception):
