@@ -319,7 +319,8 @@ SESSION_COOKIE_AGE = KEYDESK_SESSION_MAX_AGE_SECONDS
 if env_bool("KEYDESK_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Number of reverse proxies in front of the portal whose X-Forwarded-For entries are trusted for the
-# audit trail's source address. 0 means REMOTE_ADDR is used as-is.
+# source address (audit trail, per-address sign-in lockout). 0 means REMOTE_ADDR is used as-is,
+# which behind a proxy is the proxy's address for every client: set it there.
 KEYDESK_TRUSTED_PROXY_COUNT = env_int("KEYDESK_TRUSTED_PROXY_COUNT", 0, minimum=0)
 
 # --- roles (LDAP group names) ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
+from portal.accounts import services
 from portal.accounts.models import LoginLockout, User
 from portal.web.admin_site import PolicyModelAdmin
 
@@ -71,12 +72,5 @@ class LoginLockoutAdmin(PolicyModelAdmin):
 
     @admin.action(description="Unlock the selected names and addresses now")
     def unlock(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
-        from portal.audit import services as audit
-
-        count = 0
-        for lock in queryset:
-            detail = {"kind": lock.kind, "key": lock.key, "failures": lock.failures}
-            lock.delete()  # the change first, its record last (the chain's lock is taken last)
-            audit.record(request.user, "accounts.login.unlock", message=f"Unlocked {lock}.", detail=detail)
-            count += 1
+        count = services.unlock(request.user, queryset)
         self.message_user(request, f"Unlocked {count}.")

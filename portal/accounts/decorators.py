@@ -12,22 +12,6 @@ from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
 from portal.accounts.middleware import to_login
 
-# Form fields that are carried through the step-up prompt and re-sent with the resumed action.
-# Never a secret value: an engineer who was typing a new value types it again.
-CARRIED_FIELDS = ("ticket", "reason", "expected_version", "version")
-
-
-def carried_fields(raw: str) -> str:
-    """The carried fields as JSON, keeping only known names with short text values."""
-    try:
-        data = json.loads(raw or "{}")
-    except ValueError:
-        return "{}"
-    if not isinstance(data, dict):
-        return "{}"
-    kept = {k: v for k, v in data.items() if k in CARRIED_FIELDS and isinstance(v, str) and len(v) <= 1000}
-    return json.dumps(kept)
-
 
 def step_up_form(
     request: HttpRequest,
@@ -36,17 +20,15 @@ def step_up_form(
     *,
     resume: str | None = None,
     method: str | None = None,
-    carry_json: str | None = None,
+    carry: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The password prompt, shown in place of the action. By default it resumes this request."""
-    if carry_json is None:
-        carry_json = json.dumps(
-            {name: request.POST[name] for name in CARRIED_FIELDS if request.POST.get(name)}
-        )
+    if carry is None:
+        carry = {name: request.POST[name] for name in services.CARRIED_FIELDS if request.POST.get(name)}
     context = {
         "resume": resume or request.path,
         "method": method or request.method.lower(),
-        "carry_json": carried_fields(carry_json),
+        "carry_json": json.dumps(services.keep_carried(carry)),
         "error": error,
     }
     response = render(request, "accounts/_step_up.html", context, status=status)

@@ -1,12 +1,16 @@
 """Signing in and out, step-up re-authentication and directory re-checks, each on the audit trail
 (never a password)."""
 
+import json
 import time
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.conf import settings
 from django.contrib import auth
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import now as timezone_now
 from django.views.decorators.debug import sensitive_variables
 
@@ -22,11 +26,19 @@ DIRECTORY_CHECKED_AT = "keydesk.directory_checked_at"
 STEP_UP_FAILURES = "keydesk.step_up_failures"
 SIGNED_IN_AT = "keydesk.signed_in_at"
 LAST_SEEN_AT = "keydesk.last_seen_at"
-# The idle clock is written to the session at most this often (not on every request).
+# The idle clock is written to the session at most this often (not on every request), and more
+# often under a short idle timeout: see last_seen_resolution().
 LAST_SEEN_RESOLUTION = 60
 # Wrong passwords at the step-up prompt before the session is ended (a stolen session must not be
 # able to guess its owner's password).
 MAX_STEP_UP_FAILURES = 5
+# Form fields that are carried through the step-up prompt and re-sent with the resumed action.
+# Never a secret value: an engineer who was typing a new value types it again.
+CARRIED_FIELDS = ("ticket", "reason", "expected_version", "version")
+MAX_CARRIED_VALUE_CHARS = 1000
+# The prompt's own JSON of those fields is under 25,000 characters even with every character
+# \u-escaped; anything longer did not come from it, and is not parsed at all.
+MAX_CARRY_CHARS = 32 * 1024
 
 
 class LoginFailed(Exception):
@@ -86,6 +98,85 @@ def _count_failure(login_name: str) -> None:
             lock.save()
 
 
+def local_path(request: HttpRequest, target: str) -> str | None:
+    """`target` if it is a path on this site (for ?next= and step-up resumes), else None.
+
+    Other hosts and schemes are refused by url_has_allowed_host_and_scheme; relative values
+    ("foo", "../x", "?a=b") and URL names are refused too: they are not paths, and redirect()
+    would try to reverse them.
+    """
+    if not target.startswith("/"):
+        return None
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    return target
+
+
+class InvalidCarry(ValueError):
+    """The form data carried through the step-up prompt is not what the prompt sent."""
+
+
+def keep_carried(data: Mapping[str, Any]) -> dict[str, str]:
+    """Only the known carried fields, with short text values; the rest is dropped."""
+    return {
+        name: value
+        for name, value in data.items()
+        if name in CARRIED_FIELDS and isinstance(value, str) and len(value) <= MAX_CARRIED_VALUE_CHARS
+    }
+
+
+def parse_carry(raw: str) -> dict[str, str]:
+    """The carried fields sent back by the step-up prompt (empty: none). Raises InvalidCarry for
+    anything the prompt cannot have sent: too long, not JSON, nested too deep, not an object."""
+    if not raw:
+        return {}
+    problem = "The form data could not be carried through the password prompt"
+    if len(raw) > MAX_CARRY_CHARS:
+        raise InvalidCarry(f"{problem} (too long). Reload the page and start the action again.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise InvalidCarry(
+            f"{problem} (not valid JSON). Reload the page and start the action again."
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidCarry(f"{problem} (not a JSON object). Reload the page and start the action again.")
+    return keep_carried(data)
+
+
+def lockouts(*, address: str | None = None, login_name: str | None = None) -> QuerySet[LoginLockout]:
+    """The failed sign-in counters (locks first), all or those of one source address or login name."""
+    rows = LoginLockout.objects.order_by(F("locked_until").desc(nulls_last=True), "kind", "key")
+    if address is not None:
+        rows = rows.filter(kind=LoginLockout.Kind.ADDRESS, key=address)
+    if login_name is not None:
+        rows = rows.filter(kind=LoginLockout.Kind.USER, key=normalize_login_name(login_name)[:200])
+    return rows
+
+
+def unlock(actor: Any, locks: Iterable[LoginLockout], *, actor_name: str | None = None) -> int:
+    """Lift locks and reset their counters before they run out, one audit event each. For the
+    admin's Unlock action and `manage.py signins unlock`, which works when nobody can sign in."""
+    from django.db import transaction
+
+    count = 0
+    for lock in locks:
+        detail = {"kind": lock.kind, "key": lock.key, "failures": lock.failures}
+        with transaction.atomic():
+            lock.delete()  # the change first, its record last (the chain's lock is taken last)
+            audit.record(
+                actor,
+                "accounts.login.unlock",
+                actor_name=actor_name,
+                message=f"Unlocked {lock}.",
+                detail=detail,
+            )
+        count += 1
+    return count
+
+
 class AccessRevoked(Exception):
     """The directory no longer knows this account as active: the session has been ended."""
 
@@ -106,9 +197,18 @@ def session_expiry(request: HttpRequest) -> str:
     last_seen = request.session.get(LAST_SEEN_AT) or now
     if now - last_seen > settings.KEYDESK_SESSION_IDLE_SECONDS:
         return "You were signed out after a period without activity; sign in again."
-    if now - last_seen > LAST_SEEN_RESOLUTION:
+    if now - last_seen > last_seen_resolution():
         request.session[LAST_SEEN_AT] = now
     return ""
+
+
+def last_seen_resolution() -> float:
+    """How stale the stored idle clock may get: a minute, or a quarter of the idle timeout if less.
+
+    The stored time lags the last request by up to this much, so an active user is signed out only
+    after a pause of more than three quarters of the timeout, never while busy.
+    """
+    return min(LAST_SEEN_RESOLUTION, settings.KEYDESK_SESSION_IDLE_SECONDS / 4)
 
 
 def end_expired_session(request: HttpRequest, reason: str) -> None:

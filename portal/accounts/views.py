@@ -1,8 +1,9 @@
+import json
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import Resolver404, resolve
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portal import access
 from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
-from portal.accounts.decorators import carried_fields, step_up_form
+from portal.accounts.decorators import step_up_form
 from portal.accounts.forms import LoginForm, StepUpForm
 from portal.accounts.middleware import to_login
 from portal.audit.models import AuditEvent
@@ -20,12 +21,9 @@ from portal.inventory.models import Device
 
 
 def _safe_next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
+    target = services.local_path(request, request.POST.get("next") or request.GET.get("next") or "")
     # Sensitive actions are POST-only fragments: after sign-in, land on a page instead.
-    if safe and not _resumable(target.split("?")[0]):
+    if target and not _resumable(request, target.split("?")[0]):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
@@ -37,7 +35,8 @@ def _safe_next(request: HttpRequest) -> str:
 @never_cache
 def login(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request))
+        # Not redirect(): it would try to reverse the value as a URL name.
+        return HttpResponseRedirect(_safe_next(request))
     form = LoginForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST":
@@ -102,8 +101,10 @@ def _role_groups() -> dict[str, str]:
 RESUMABLE_WITH_GET = {"vault:credential_update"}
 
 
-def _resumable(path: str, method: str = "post") -> bool:
+def _resumable(request: HttpRequest, path: str, method: str = "post") -> bool:
     """Only a sensitive action of this portal can be resumed after step-up (no open redirects)."""
+    if services.local_path(request, path) is None:
+        return False
     try:
         match = resolve(path)
     except Resolver404:
@@ -119,10 +120,17 @@ def _resumable(path: str, method: str = "post") -> bool:
 @never_cache
 def step_up(request: HttpRequest) -> HttpResponse:
     form = StepUpForm(request.POST)
-    if not form.is_valid() or not _resumable(form.cleaned_data["resume"], form.cleaned_data["method"]):
+    if not form.is_valid() or not _resumable(
+        request, form.cleaned_data["resume"], form.cleaned_data["method"]
+    ):
         return render(
             request, "errors/_message.html", {"message": "Type your password to continue."}, status=400
         )
+    try:
+        # Before the password: a request that cannot be resumed must not count as a step-up.
+        carry = services.parse_carry(request.POST.get("carry", ""))
+    except services.InvalidCarry as exc:
+        return render(request, "errors/_message.html", {"message": str(exc)}, status=400)
     try:
         confirmed = services.confirm_password(request, form.cleaned_data["password"])
     except services.AccessRevoked as exc:
@@ -132,13 +140,14 @@ def step_up(request: HttpRequest) -> HttpResponse:
             request, "errors/_message.html", {"message": f"{exc} Try again in a minute."}, status=503
         )
     resume, method = form.cleaned_data["resume"], form.cleaned_data["method"]
-    carry_json = carried_fields(request.POST.get("carry", ""))
     if not confirmed:
         return step_up_form(
-            request, error="That password is not right.", resume=resume, method=method, carry_json=carry_json
+            request, error="That password is not right.", resume=resume, method=method, carry=carry
         )
     response = render(
-        request, "accounts/_step_up_done.html", {"resume": resume, "method": method, "carry_json": carry_json}
+        request,
+        "accounts/_step_up_done.html",
+        {"resume": resume, "method": method, "carry_json": json.dumps(carry)},
     )
     response["Cache-Control"] = "no-store"
     return response

@@ -68,7 +68,18 @@ def test_right_password_resumes_the_action(alice, credential_a, settings):
     assert client_alice.post(resume, **HTMX).status_code == 200
 
 
-@pytest.mark.parametrize("resume", ["https://evil.example/", "/devices/", "/admin/", "/nope/"])
+@pytest.mark.parametrize(
+    "resume",
+    [
+        "https://evil.example/",
+        "//evil.example/vault/credentials/1/reveal/",
+        "vault/credentials/1/reveal/",
+        "foo",
+        "/devices/",
+        "/admin/",
+        "/nope/",
+    ],
+)
 def test_only_sensitive_actions_can_be_resumed(client_alice, resume):
     response = client_alice.post(
         reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "post"}, **HTMX
@@ -117,3 +128,26 @@ def test_post_only_actions_cannot_be_resumed_with_get(client_alice, credential_a
         reverse("accounts:step_up"), {"password": "x", "resume": resume, "method": "get"}, **HTMX
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    "carry",
+    ["[" * 100_000, '{"ticket": "' + "x" * 100_000 + '"}', '{"ticket": ', "[1, 2]", '"SUP-1"'],
+    ids=["deeply-nested", "oversized", "truncated", "a-list", "a-string"],
+)
+def test_bad_carried_fields_are_refused_before_the_password_is_checked(alice, credential_a, settings, carry):
+    alice.set_password("local-pass-for-test")
+    alice.save()
+    client_alice = signed_in(alice)
+    age_session(client_alice, settings.KEYDESK_STEP_UP_SECONDS + 1)
+    resume = reverse("vault:credential_reveal", args=[credential_a.pk])
+    response = client_alice.post(
+        reverse("accounts:step_up"),
+        {"password": "local-pass-for-test", "resume": resume, "method": "post", "carry": carry},
+        **HTMX,
+    )
+    assert response.status_code == 400
+    assert "could not be carried" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="accounts.step_up").exists()
+    # Still not stepped up: the action asks for the password again.
+    assert client_alice.post(resume, **HTMX).status_code == 401
