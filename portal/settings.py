@@ -282,6 +282,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not KEYDESK_DEV)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not KEYDESK_DEV)
+# The pages hand htmx the token from the template (base.html's hx-headers), so no script needs
+# to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not KEYDESK_DEV)
 # Health checks come over plain HTTP from inside the container or the load balancer.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

@@ -56,3 +56,17 @@ def test_the_development_secret_key_is_a_deploy_error(settings):
 def test_a_real_secret_key_passes(settings):
     settings.SECRET_KEY = "a-real-key-" + "x7Q" * 20
     assert deploy_messages("keydesk.E002") == []
+
+
+@pytest.mark.parametrize(
+    ("behind_proxy", "trusted", "warned"), [(True, 0, True), (True, 1, False), (False, 0, False)]
+)
+def test_behind_a_proxy_the_trusted_proxy_count_must_be_set(settings, behind_proxy, trusted, warned):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if behind_proxy else None
+    settings.KEYDESK_TRUSTED_PROXY_COUNT = trusted
+    assert bool(deploy_messages("keydesk.W002")) is warned
+
+
+def test_the_csrf_cookie_is_not_readable_by_scripts(client, db):
+    response = client.get("/accounts/login/")
+    assert response.cookies["csrftoken"]["httponly"] is True

@@ -79,6 +79,7 @@ def test_the_image_steps_build_a_portal_that_serves_healthz(tmp_path):
         "VAULT_ROLE_ID": settings.VAULT_ROLE_ID,
         "VAULT_SECRET_ID": settings.VAULT_SECRET_ID,
         "KEYDESK_BEHIND_PROXY": "1",
+        "KEYDESK_TRUSTED_PROXY_COUNT": "1",
     }
     checked = subprocess.run(
         [python, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
