@@ -4,14 +4,12 @@ import os
 
 bind = "0.0.0.0:8000"
 workers = 3
-# Threads make each worker gthread: a connection that is open but idle (a browser between clicks,
-# a load balancer's pooled keep-alive connection, a slow client) waits in the worker's poller
-# instead of holding a sync worker, and a request waiting on Vault or LDAP does not stall the rest.
-# The portal keeps no per-request state in globals; the Vault client is shared under a lock.
-threads = 4
-# Longer than a load balancer's idle timeout (60 s on most), so the balancer, not gunicorn, closes
-# idle connections: otherwise it may send a request on a connection gunicorn is closing (a 502).
-keepalive = 75
+# Sync workers, one request each: measured against threaded workers (benchmarks/load.py,
+# docs/performance.md) they serve more requests per second and a shorter tail, since Python threads
+# in one worker share one core. A sync worker is held by a connection until its request has
+# arrived, so gunicorn must sit behind a proxy or load balancer that sends complete requests (the
+# reference deployment's), never face browsers directly. `--threads N` switches to threads.
+threads = 1
 timeout = 30
 graceful_timeout = 20
 # The app builds its Vault and LDAP connections lazily in each worker; nothing is shared across fork.

@@ -1,19 +1,25 @@
 """A load run: N simulated engineers (default 200), each with their own session, browsing the
 device list and device pages of their tenant for D seconds (default 60) against gunicorn on
-loopback, with wrk. Prints requests/s, latency percentiles and errors (which must be 0), twice:
+loopback. Prints requests/s, latency percentiles and errors (which must be 0), twice:
 
-  - paced: each engineer waits a think time (uniform, default 2-8 s) between clicks, as people do;
-    the latency is what an engineer feels at that load;
-  - saturation: no think time, every connection sends its next request as soon as the last one
-    is answered; the requests/s are the capacity, and the latency is mostly queueing (200 requests
-    in flight for a handful of workers).
+  - paced: each engineer clicks, reads (a think time, uniform, default 2-8 s) and clicks again, as
+    people do, on a keep-alive connection like a browser's; the latency is what an engineer feels
+    at that load. Engineers arrive spread over the first think time, and the figures count the
+    requests after that. Driven by a small asyncio client below: wrk opens every connection at
+    once and then waits out the think time on it, which no browser does and which parks
+    gunicorn's threads on idle sockets.
+  - saturation, with wrk: no think time, every connection sends its next request as soon as the
+    last one is answered; the requests/s are the capacity, and the latency is mostly queueing
+    (200 requests in flight for a handful of workers).
 
 Uses the data of benchmarks/baselines.py (run that first, same --database-url):
     eval "$(scripts/servers.sh env)"; KEYDESK_DEV=1 LOG_LEVEL=WARNING .venv/bin/python benchmarks/load.py
 """
 
 import argparse
+import asyncio
 import os
+import random
 import re
 import socket
 import subprocess
@@ -40,12 +46,85 @@ request = function()
 end
 """
 
-# wrk calls delay() before each connection's next request: the engineer's think time.
-THINK = """
-delay = function()
-  return math.random(%(low)d, %(high)d)
-end
-"""
+
+async def _get(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, session: str) -> int:
+    """One GET on an open connection; the status. Reads the body (Content-Length or chunked)."""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={session}\r\n\r\n".encode())
+    await writer.drain()
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split(" ", 2)[1])
+    headers = dict(line.split(": ", 1) for line in head[1:] if ": " in line)
+    headers = {name.lower(): value for name, value in headers.items()}
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    else:
+        await reader.readexactly(int(headers.get("content-length", "0")))
+    if headers.get("connection", "").lower() == "close":
+        writer.close()
+    return status
+
+
+async def _engineer(
+    port: int,
+    visits: list[tuple[str, str]],
+    think: tuple[float, float],
+    until: float,
+    counted_from: float,
+    results: dict,
+) -> None:
+    await asyncio.sleep(random.uniform(0, think[1]))  # arrivals spread over the first think time
+    connection = None
+    number = 0
+    while time.monotonic() < until:
+        session, path = visits[number % len(visits)]
+        number += 1
+        began = time.monotonic()
+        status = None
+        for attempt in (1, 2):  # a browser retries once on a keep-alive connection the server closed
+            try:
+                if connection is None or connection[1].is_closing():
+                    connection = await asyncio.open_connection("127.0.0.1", port)
+                status = await asyncio.wait_for(_get(*connection, path, session), timeout=10)
+                break
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
+                connection = None
+                if attempt == 2:
+                    results["socket_errors"] += began >= counted_from
+        if began >= counted_from and status is not None:
+            results["latencies"].append(time.monotonic() - began)
+            results["non_2xx_3xx"] += not 200 <= status < 400
+        await asyncio.sleep(random.uniform(*think))
+
+
+def run_paced(
+    port: int, visits: list[list[tuple[str, str]]], seconds: int, think: tuple[float, float]
+) -> dict:
+    async def everyone() -> dict:
+        results = {"latencies": [], "non_2xx_3xx": 0, "socket_errors": 0}
+        start = time.monotonic()
+        counted_from, until = start + think[1], start + think[1] + seconds
+        await asyncio.gather(*(_engineer(port, own, think, until, counted_from, results) for own in visits))
+        return results
+
+    results = asyncio.run(everyone())
+    latencies = sorted(results["latencies"])
+
+    def percentile(fraction: float) -> str:
+        if not latencies:
+            return "?"
+        value = latencies[min(len(latencies) - 1, int(len(latencies) * fraction))]
+        return f"{value * 1000:.2f}ms" if value < 1 else f"{value:.2f}s"
+
+    return {
+        "rate": f"{len(latencies) / seconds:.2f}" if latencies else "?",
+        "p50": percentile(0.50),
+        "p90": percentile(0.90),
+        "p99": percentile(0.99),
+        "errors": str(results["non_2xx_3xx"]),
+        "socket": f"{results['socket_errors']} failed" if results["socket_errors"] else "none",
+    }
 
 
 def free_port() -> int:
@@ -54,8 +133,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def sessions_for(engineers: int, workdir: Path) -> Path:
-    """Engineers with a grant on one tenant each (round robin), signed in; a file of (session, page)."""
+def sessions_for(engineers: int, workdir: Path) -> tuple[Path, list[list[tuple[str, str]]]]:
+    """Engineers with a grant on one tenant each (round robin), signed in: a file of (session, page)
+    lines for wrk, and each engineer's own (session, page) visits."""
     import time as clock
 
     from django.conf import settings
@@ -90,11 +170,11 @@ def sessions_for(engineers: int, workdir: Path) -> Path:
         session.create()
         tenant = tenants[number % len(tenants)]
         own = Device.objects.filter(tenant=tenant).values_list("pk", flat=True)[:2]
-        for path in ["/devices/", "/devices/?q=site-1", *[f"/devices/{pk}/" for pk in own]]:
-            visits.append(f"{session.session_key} {path}")
+        paths = ["/devices/", "/devices/?q=site-1", *[f"/devices/{pk}/" for pk in own]]
+        visits.append([(session.session_key, path) for path in paths])
     visits_file = workdir / "visits.txt"
-    visits_file.write_text("\n".join(visits) + "\n")
-    return visits_file
+    visits_file.write_text("".join(f"{session} {path}\n" for own in visits for session, path in own))
+    return visits_file, visits
 
 
 def run_wrk(port: int, script: Path, engineers: int, seconds: int) -> dict[str, str]:
@@ -149,11 +229,9 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     workdir = Path(tempfile.mkdtemp(prefix="keydesk-load-"))
-    visits_file = sessions_for(args.engineers, workdir)
+    visits_file, visits = sessions_for(args.engineers, workdir)
     saturating = workdir / "engineers.lua"
     saturating.write_text(LUA % {"visits": visits_file})
-    paced = workdir / "engineers-paced.lua"
-    paced.write_text(LUA % {"visits": visits_file} + THINK % {"low": low * 1000, "high": high * 1000})
 
     port = free_port()
     env = {**os.environ, "LOG_LEVEL": "WARNING", "KEYDESK_LOG_FORMAT": "plain"}
@@ -184,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             except OSError:
                 time.sleep(0.2)
         runs = {
-            f"paced ({args.think} s think time)": run_wrk(port, paced, args.engineers, args.seconds),
+            f"paced ({args.think} s think time)": run_paced(port, visits, args.seconds, (low, high)),
             "saturation (no think time)": run_wrk(port, saturating, args.engineers, args.seconds),
         }
     finally:
