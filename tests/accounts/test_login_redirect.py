@@ -3,8 +3,6 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import make_user
-
 pytestmark = pytest.mark.django_db
 LOGIN = reverse("accounts:login")
 
@@ -23,14 +21,6 @@ UNSAFE_NEXT = [
     "javascript:alert(1)",
     "?next=/devices/",
 ]
-
-
-@pytest.fixture
-def local(db):
-    user = make_user("breakglass", is_superuser=True, is_staff=True)
-    user.set_password("Right-Password-1")
-    user.save()
-    return user
 
 
 @pytest.mark.parametrize("target", UNSAFE_NEXT)

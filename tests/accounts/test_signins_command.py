@@ -9,19 +9,10 @@ from django.urls import reverse
 
 from portal.accounts.models import LoginLockout
 from portal.audit.models import AuditEvent
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 LOGIN = reverse("accounts:login")
 ADDRESS = "198.51.100.7"
-
-
-@pytest.fixture
-def local(db):
-    user = make_user("breakglass", is_superuser=True, is_staff=True)
-    user.set_password("Right-Password-1")
-    user.save()
-    return user
 
 
 def attempt(client, name: str, password: str, address: str = ADDRESS):
