@@ -7,7 +7,6 @@ that point; checkpoints signed by a Vault Transit key make a rewrite of the whol
 
 import datetime
 import hashlib
-import ipaddress
 import json
 import uuid
 from collections.abc import Iterable, Iterator
@@ -17,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from portal.audit.context import normalise_ip
 from portal.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 
 GENESIS = "0" * 64
@@ -73,8 +73,10 @@ def _canonical_value(value: Any) -> Any:
 
 
 def canonical(fields: dict[str, Any]) -> bytes:
-    """The bytes that are hashed: the hashed fields as sorted, compact UTF-8 JSON."""
+    """The bytes that are hashed: the hashed fields as sorted, compact UTF-8 JSON. The address is
+    taken in its one spelling, so the hash does not depend on how the database writes it back."""
     payload = {name: _canonical_value(fields.get(name)) for name in HASHED_FIELDS}
+    payload["source_ip"] = normalise_ip(payload["source_ip"])
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -84,16 +86,6 @@ def event_hash(fields: dict[str, Any]) -> str:
 
 def fields_of(event: AuditEvent) -> dict[str, Any]:
     return {name: getattr(event, name) for name in HASHED_FIELDS}
-
-
-def normalise_ip(value: str | None) -> str | None:
-    """The form the database gives back (PostgreSQL's inet normalises IPv6), so hashes survive it."""
-    if not value:
-        return None
-    try:
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        return None
 
 
 def search_text(event: AuditEvent) -> str:

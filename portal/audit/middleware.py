@@ -7,14 +7,15 @@ from portal.audit import context
 
 
 def client_address(request: HttpRequest) -> str | None:
-    """REMOTE_ADDR, or the address a trusted proxy saw when KEYDESK_TRUSTED_PROXY_COUNT is set."""
+    """REMOTE_ADDR, or the address a trusted proxy saw when KEYDESK_TRUSTED_PROXY_COUNT is set, in
+    its one spelling (context.normalise_ip)."""
     proxies = settings.KEYDESK_TRUSTED_PROXY_COUNT
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]
         if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            return context.normalise_ip(forwarded[-proxies])
+    return context.normalise_ip(request.META.get("REMOTE_ADDR"))
 
 
 class RequestContextMiddleware:
