@@ -74,7 +74,10 @@ def _version(request: HttpRequest) -> int | None | str:
     raw = request.POST.get("version", "").strip()
     if not raw:
         return None
-    return int(raw) if raw.isdigit() and 0 < int(raw) < 10**9 else "bad"
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9) or int(raw) == 0:
+        return "bad"
+    return int(raw)
 
 
 @require_GET

@@ -59,7 +59,7 @@ def test_an_older_version_needs_a_justification(client_alice, three_versions, fa
     assert (event.version_before, event.ticket) == (1, "INC42")
 
 
-@pytest.mark.parametrize("junk", ["abc", "-1", "0", "1.5", "99999999999"])
+@pytest.mark.parametrize("junk", ["abc", "-1", "0", "1.5", "99999999999", "²", "٣", "0000000000001"])
 def test_a_junk_version_is_a_400(client_alice, three_versions, junk):
     url = reverse("vault:credential_reveal", args=[three_versions.pk])
     assert client_alice.post(url, {"version": junk}, **HTMX).status_code == 400
