@@ -177,6 +177,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.audit.middleware.RequestContextMiddleware",
     "portal.web.metrics.RequestMetricsMiddleware",
+    "portal.web.middleware.RefuseNulBytesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.web.middleware.VaryOnHtmxMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

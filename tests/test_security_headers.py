@@ -94,3 +94,27 @@ def test_every_setting_read_from_the_environment_is_documented_in_the_readme():
     }
     readme = (root / "README.md").read_text()
     assert len(names) > 40 and sorted(name for name in names if f"`{name}" not in readme) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/audit/auditevent/?outcome__exact=%00",
+        "/admin/inventory/device/?q=a%00b",
+        "/audit/?actor=%00",
+        "/devices/?q=%00",
+        "/devices/?%00=x",
+    ],
+)
+def test_a_nul_byte_in_a_query_is_a_400_not_a_500(client_carol, client_dave, path):
+    client = client_dave if "audit" in path else client_carol
+    assert client.get(path).status_code == 400
+
+
+def test_a_nul_byte_in_a_form_is_a_400(client_alice, credential_a):
+    response = client_alice.post(f"/credentials/{credential_a.pk}/reveal/", {"ticket": "INC\x001"})
+    assert response.status_code == 400
+
+
+def test_ordinary_unicode_queries_still_work(client_alice, device_a):
+    assert client_alice.get("/devices/", {"q": "Zürich – 東京 🙂"}).status_code == 200

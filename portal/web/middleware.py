@@ -2,6 +2,7 @@ from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -29,3 +30,22 @@ class VaryOnHtmxMiddleware:
         response = self.get_response(request)
         patch_vary_headers(response, ["HX-Request"])
         return response
+
+
+class RefuseNulBytesMiddleware:
+    """No field of this portal can hold a NUL byte, and PostgreSQL refuses one in any string, so a
+    query string or form carrying one is a 400 here rather than a 500 from whichever lookup (an
+    admin list filter, say) passes it to the database first."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forms = [request.GET]
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            forms.append(request.POST)
+        for form in forms:
+            for name, values in form.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    raise SuspiciousOperation("A NUL byte in the request's parameters.")
+        return self.get_response(request)
