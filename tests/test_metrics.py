@@ -38,3 +38,12 @@ def test_metrics_count_requests_by_view_and_reveals_by_outcome(
     )
     assert 'keydesk_secret_actions_total{action="reveal",outcome="success"}' in body
     assert "initial-secret-A1" not in body
+
+
+@override_settings(KEYDESK_METRICS_TOKEN="scrape-me-123")
+def test_invented_http_methods_do_not_invent_time_series(client_anon):
+    for number in range(20):
+        client_anon.generic(f"BREW{number}", reverse("healthz"))
+    body = client_anon.get(URL, HTTP_AUTHORIZATION="Bearer scrape-me-123").content.decode()
+    assert "BREW" not in body
+    assert 'method="other"' in body

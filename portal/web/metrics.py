@@ -51,6 +51,10 @@ def timed(histogram: Histogram, operation: str) -> Iterator[None]:
         histogram.labels(operation=operation, outcome=outcome).observe(time.perf_counter() - started)
 
 
+# Label values come from a fixed set: a client inventing methods must not invent time series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class RequestMetricsMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -61,7 +65,9 @@ class RequestMetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         view = match.view_name if match else "unmatched"
         REQUEST_SECONDS.labels(
-            view=view, method=request.method, status=f"{response.status_code // 100}xx"
+            view=view,
+            method=request.method if request.method in _METHODS else "other",
+            status=f"{response.status_code // 100}xx",
         ).observe(time.perf_counter() - started)
         return response
 
