@@ -37,8 +37,9 @@ def problem(message: str) -> None:
 
 
 def env_str(name: str, default: str | None = None) -> str:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """A string, stripped; blank (empty or only spaces) counts as not set."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
         if default is None:
             problem(f"{name} is required (set it in the environment)")
             return ""
@@ -77,13 +78,14 @@ def env_int(name: str, default: int, minimum: int | None = None) -> int:
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
-    value = os.environ.get(name)
-    if value is None or value == "":
+    """Comma-separated items, stripped; a value with no item in it counts as not set."""
+    items = [item.strip() for item in (os.environ.get(name) or "").split(",") if item.strip()]
+    if not items:
         if default is None:
             problem(f"{name} is required (comma-separated list)")
             return []
         return list(default)
-    return [item.strip() for item in value.split(",") if item.strip()]
+    return items
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -113,7 +115,7 @@ def env_secret(name: str, default: str | None = None) -> str:
             problem(f"{name}_FILE names an empty file (expected the secret in it)")
         return secret
     value = os.environ.get(name)
-    if value:
+    if value and value.strip():  # given as is: only a blank value counts as not set
         return value
     if default is None:
         problem(f"{name} (or {name}_FILE) is required")

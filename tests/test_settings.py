@@ -237,3 +237,11 @@ def test_gunicorn_prints_the_problems_without_a_worker_traceback_and_stops(tmp_p
     assert "settings.py" not in output and "importlib" not in output
     assert "App failed to load" in output or "exited with code 4" in output
     assert_no_secret_in(output)
+
+
+def test_blank_required_values_count_as_missing(tmp_path):
+    env = production_env(tmp_path, KEYDESK_LDAP_URI="  ", VAULT_ROLE_ID=" ", ALLOWED_HOSTS=" , ")
+    listed = problems(load_settings(env))
+    assert "KEYDESK_LDAP_URI is required (set it in the environment)" in listed
+    assert "ALLOWED_HOSTS is required (comma-separated list)" in listed
+    assert "VAULT_ROLE_ID (or VAULT_ROLE_ID_FILE) is required" in listed
