@@ -19,6 +19,21 @@ control_socket_disable = True
 accesslog = "-"
 
 
+def on_starting(server) -> None:  # noqa: ANN001 - gunicorn's hook signature
+    """Read the settings once in the master before any worker forks: bad settings are then listed
+    once and gunicorn stops, instead of every worker printing the list as it fails to boot."""
+    import sys
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    try:
+        __import__(os.environ["DJANGO_SETTINGS_MODULE"])
+    except ImproperlyConfigured as exc:
+        print(exc, file=sys.stderr, flush=True)
+        raise SystemExit(4) from None  # gunicorn's "App failed to load"
+
+
 def child_exit(server, worker) -> None:  # noqa: ANN001 - gunicorn's hook signature
     """With PROMETHEUS_MULTIPROC_DIR set, forget the metrics files of a worker that exited."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
