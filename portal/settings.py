@@ -175,9 +175,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response has an X-Request-ID, the HTTPS redirect and static files included.
+    "portal.audit.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "portal.audit.middleware.RequestContextMiddleware",
     "portal.web.metrics.RequestMetricsMiddleware",
     "portal.web.middleware.RefuseNulBytesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

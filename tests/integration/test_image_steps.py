@@ -125,6 +125,7 @@ def test_the_image_steps_build_a_portal_that_serves_healthz(tmp_path):
         with pytest.raises(urllib.error.HTTPError) as redirected:
             opener.open(request, timeout=5)
         assert redirected.value.code == 301
+        assert len(redirected.value.headers["X-Request-ID"]) == 36  # the redirect can be traced too
         # Behind the TLS proxy, the login page and its hashed static files are served by whitenoise.
         secure = urllib.request.Request(
             f"http://127.0.0.1:{port}/accounts/login/", headers={"X-Forwarded-Proto": "https"}
@@ -138,6 +139,7 @@ def test_the_image_steps_build_a_portal_that_serves_healthz(tmp_path):
         with urllib.request.urlopen(asset, timeout=5) as response:
             assert response.status == 200
             assert response.headers["X-Content-Type-Options"] == "nosniff"  # static files too
+            assert response.headers["X-Request-ID"]
     finally:
         server.terminate()
         server.wait(timeout=20)
