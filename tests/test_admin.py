@@ -261,3 +261,65 @@ def test_bulk_action_with_a_forged_selection_is_a_400_not_a_500(client_carol):
 
 def test_the_admin_offers_no_password_change(client_carol):
     assert client_carol.get("/admin/password_change/").status_code == 404
+
+
+def credential_form(device, **fields) -> dict:
+    data = {
+        "device": device.pk,
+        "name": "db-account",
+        "kind": "db_static",
+        "vault_path": "",
+        "engine_mount": "database",
+        "engine_role": "device-db-demo",
+        "rotate_field": "password",
+        "length": 24,
+        "charset": "alnum",
+        "max_age_days": "",
+        "password_policy": "",
+    }
+    return data | fields
+
+
+@pytest.mark.parametrize("kind", ["db_static", "ldap_static"])
+def test_a_credential_cannot_claim_another_tenants_static_role(client_carol, kind, device_b):
+    """Hooli's credential on Initech's database account would let Hooli's engineers reveal and rotate it."""
+    from tests.factories import make_credential, make_device, make_tenant
+
+    initech = make_credential(
+        device_b, "db-account", kind=kind, engine_mount="database", engine_role="device-db-demo"
+    )
+    hooli_device = make_device(make_tenant("Hooli", slug="hooli"), serial="HOOLI-1")
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"), credential_form(hooli_device, kind=kind)
+    )
+    assert response.status_code == 200
+    assert f"already backs {initech}" in response.content.decode()
+    assert not hooli_device.credentials.exists()
+
+
+def test_pki_roles_can_be_shared_in_the_admin(client_carol, device_a, device_b):
+    from tests.factories import make_credential
+
+    make_credential(device_b, "tls", kind="pki", engine_mount="pki", engine_role="device")
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"),
+        credential_form(device_a, name="tls", kind="pki", engine_mount="pki", engine_role="device"),
+    )
+    assert response.status_code == 302 and device_a.credentials.filter(name="tls").exists()
+
+
+def test_a_static_roles_engine_and_role_are_fixed_after_creation(client_carol, device_a, device_b):
+    from tests.factories import make_credential
+
+    make_credential(
+        device_b, "db-account", kind="db_static", engine_mount="database", engine_role="device-db-demo"
+    )
+    own = make_credential(
+        device_a, "db-account", kind="db_static", engine_mount="database", engine_role="device-db-a"
+    )
+    url = reverse("admin:inventory_credential_change", args=[own.pk])
+    page = client_carol.get(url).content.decode()
+    assert 'name="engine_mount"' not in page and 'name="engine_role"' not in page
+    client_carol.post(url, credential_form(device_a, engine_role="device-db-demo"))
+    own.refresh_from_db()
+    assert (own.engine_mount, own.engine_role) == ("database", "device-db-a")
