@@ -323,3 +323,23 @@ def test_a_static_roles_engine_and_role_are_fixed_after_creation(client_carol, d
     client_carol.post(url, credential_form(device_a, engine_role="device-db-demo"))
     own.refresh_from_db()
     assert (own.engine_mount, own.engine_role) == ("database", "device-db-a")
+
+
+def test_saving_a_grant_with_its_grantee_removed_is_a_form_error_not_a_500(client_carol, bob, tenant_a):
+    from portal.entitlements.models import Entitlement
+
+    grant = Entitlement.objects.get(user=bob)
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_change", args=[grant.pk]),
+        {"group": "", "user": "", "tenant": tenant_a.pk, "can_view": "on", "note": ""},
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("Grant to exactly one of a group or a user.") == 1
+    grant.refresh_from_db()
+    assert grant.user == bob
+
+
+def test_a_grant_without_grantee_has_a_label():
+    from portal.entitlements.models import Entitlement
+
+    assert Entitlement().grantee_label == "no grantee"
