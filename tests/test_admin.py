@@ -343,3 +343,71 @@ def test_a_grant_without_grantee_has_a_label():
     from portal.entitlements.models import Entitlement
 
     assert Entitlement().grantee_label == "no grantee"
+
+
+def test_an_inline_credential_whose_default_path_is_taken_is_a_form_error_not_a_500(client_carol, device_a):
+    from tests.factories import make_credential, make_device
+
+    other = make_device(device_a.tenant, serial="A-0002")
+    make_credential(other, "spare", vault_path=f"{device_a.tenant.path_prefix}/{device_a.serial}/spare")
+    response = client_carol.post(
+        reverse("admin:inventory_device_change", args=[device_a.pk]),
+        {
+            "serial": device_a.serial,
+            "name": device_a.name,
+            "model_name": "",
+            "site": device_a.site,
+            "status": "active",
+            "credentials-TOTAL_FORMS": "1",
+            "credentials-INITIAL_FORMS": "0",
+            "credentials-MIN_NUM_FORMS": "0",
+            "credentials-MAX_NUM_FORMS": "1000",
+            "credentials-0-name": "spare",
+            "credentials-0-kind": "kv2",
+            "credentials-0-rotate_field": "password",
+            "credentials-0-length": "24",
+            "credentials-0-charset": "alnum",
+            "credentials-0-max_age_days": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Another credential already uses" in response.content.decode()
+    assert not device_a.credentials.exists()
+
+
+def test_an_inline_static_role_without_its_engine_is_a_form_error_not_a_500(client_carol, device_a):
+    response = client_carol.post(
+        reverse("admin:inventory_device_change", args=[device_a.pk]),
+        {
+            "serial": device_a.serial,
+            "name": device_a.name,
+            "model_name": "",
+            "site": device_a.site,
+            "status": "active",
+            "credentials-TOTAL_FORMS": "1",
+            "credentials-INITIAL_FORMS": "0",
+            "credentials-MIN_NUM_FORMS": "0",
+            "credentials-MAX_NUM_FORMS": "1000",
+            "credentials-0-name": "db-account",
+            "credentials-0-kind": "db_static",
+            "credentials-0-rotate_field": "password",
+            "credentials-0-length": "24",
+            "credentials-0-charset": "alnum",
+            "credentials-0-max_age_days": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Name the secrets engine" in response.content.decode()
+    assert not device_a.credentials.exists()
+
+
+def test_an_error_on_a_read_only_field_of_the_change_page_is_a_form_error_not_a_500(
+    client_carol, credential_a
+):
+    """engine_role is read-only once the credential exists; the kind change still needs one."""
+    url = reverse("admin:inventory_credential_change", args=[credential_a.pk])
+    response = client_carol.post(url, credential_form(credential_a.device, name=credential_a.name))
+    assert response.status_code == 200
+    assert "Engine role: Name the secrets engine" in response.content.decode()
+    credential_a.refresh_from_db()
+    assert credential_a.kind == "kv2"

@@ -3,12 +3,14 @@
 import copy
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.text import capfirst
 
 from portal import access
 
@@ -51,8 +53,42 @@ def snapshot(obj: Model) -> dict[str, Any]:
     }
 
 
+class AdminModelForm(forms.ModelForm):
+    """A model form that shows model validation errors about fields it does not have (read-only
+    on the change page, or left out of an inline) on the form as a whole, naming the field.
+
+    Django raises ValueError ("has no field named …") for those, which the admin turns into a 500.
+    """
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field is not None and field not in self.fields:
+            error, field = ValidationError({field: error}), None
+        if field is None and hasattr(error, "error_dict"):
+            shown: dict[str, list] = {}
+            for name, errors in error.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    shown.setdefault(name, []).extend(errors)
+                else:
+                    label = self._label_of(name)
+                    shown.setdefault(NON_FIELD_ERRORS, []).extend(
+                        ValidationError(f"{label}: {message}") for message in ValidationError(errors).messages
+                    )
+            error = ValidationError(shown)
+        super().add_error(field, error)
+
+    def _label_of(self, name: str) -> str:
+        try:
+            return capfirst(self._meta.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return name
+
+
 class PolicyModelAdmin(admin.ModelAdmin):
     """A ModelAdmin whose rights come from access.may(user, 'manage', Model) and whose changes are audited."""
+
+    form = AdminModelForm
 
     # Fields that say where a secret lives in Vault: settable on creation, read-only afterwards.
     location_fields: tuple[str, ...] = ()
@@ -123,6 +159,8 @@ class PolicyModelAdmin(admin.ModelAdmin):
 
 class PolicyTabularInline(admin.TabularInline):
     """An inline with the same rights as its model's PolicyModelAdmin."""
+
+    form = AdminModelForm
 
     def _may_manage(self, request: HttpRequest) -> bool:
         return access.may(request.user, "manage", self.model)
