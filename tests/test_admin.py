@@ -401,6 +401,23 @@ def test_an_inline_static_role_without_its_engine_is_a_form_error_not_a_500(clie
     assert not device_a.credentials.exists()
 
 
+@pytest.mark.parametrize(
+    "changelist, lookup",
+    [
+        ("admin:accounts_user_changelist", "password__startswith"),
+        ("admin:accounts_user_changelist", "groups__user__password__startswith"),
+        ("admin:entitlements_entitlement_changelist", "user__password__startswith"),
+        ("admin:entitlements_entitlement_changelist", "group__user__password__startswith"),
+        ("admin:auth_group_changelist", "user__password__startswith"),
+        ("admin:audit_auditevent_changelist", "actor__password__startswith"),
+    ],
+)
+def test_no_admin_list_filters_on_password_hashes(client_carol, client_dave, alice, changelist, lookup):
+    client = client_dave if changelist.startswith("admin:audit") else client_carol
+    response = client.get(reverse(changelist), {lookup: "pbkdf2_sha256$"})
+    assert response.status_code == 400
+
+
 def test_an_error_on_a_read_only_field_of_the_change_page_is_a_form_error_not_a_500(
     client_carol, credential_a
 ):

@@ -5,9 +5,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model
+from django.db.models.constants import LOOKUP_SEP
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.text import capfirst
@@ -85,7 +87,33 @@ class AdminModelForm(forms.ModelForm):
             return name
 
 
-class PolicyModelAdmin(admin.ModelAdmin):
+def reaches_password(model: type[Model], lookup: str) -> bool:
+    """True when a lookup (`password__startswith`, `user__password__regex`, `groups__user__password`…)
+    ends on a user's password hash, from `model` through any chain of relations."""
+    user_model = get_user_model()
+    opts = model._meta
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = opts.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a transform or lookup name: the path of fields has ended
+        if opts.model is user_model and field.name == "password":
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False
+
+
+class PasswordSafeLookups(admin.ModelAdmin):
+    """Refuses list filters that reach a password hash (the admin answers 400), as Django's own
+    UserAdmin does for the user list: filtering on a prefix would let an admin read hashes out."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return not reaches_password(self.model, lookup) and super().lookup_allowed(lookup, value, request)
+
+
+class PolicyModelAdmin(PasswordSafeLookups):
     """A ModelAdmin whose rights come from access.may(user, 'manage', Model) and whose changes are audited."""
 
     form = AdminModelForm
