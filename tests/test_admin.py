@@ -261,3 +261,170 @@ def test_bulk_action_with_a_forged_selection_is_a_400_not_a_500(client_carol):
 
 def test_the_admin_offers_no_password_change(client_carol):
     assert client_carol.get("/admin/password_change/").status_code == 404
+
+
+def credential_form(device, **fields) -> dict:
+    data = {
+        "device": device.pk,
+        "name": "db-account",
+        "kind": "db_static",
+        "vault_path": "",
+        "engine_mount": "database",
+        "engine_role": "device-db-demo",
+        "rotate_field": "password",
+        "length": 24,
+        "charset": "alnum",
+        "max_age_days": "",
+        "password_policy": "",
+    }
+    return data | fields
+
+
+@pytest.mark.parametrize("kind", ["db_static", "ldap_static"])
+def test_a_credential_cannot_claim_another_tenants_static_role(client_carol, kind, device_b):
+    """Hooli's credential on Initech's database account would let Hooli's engineers reveal and rotate it."""
+    from tests.factories import make_credential, make_device, make_tenant
+
+    initech = make_credential(
+        device_b, "db-account", kind=kind, engine_mount="database", engine_role="device-db-demo"
+    )
+    hooli_device = make_device(make_tenant("Hooli", slug="hooli"), serial="HOOLI-1")
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"), credential_form(hooli_device, kind=kind)
+    )
+    assert response.status_code == 200
+    assert f"already backs {initech}" in response.content.decode()
+    assert not hooli_device.credentials.exists()
+
+
+def test_pki_roles_can_be_shared_in_the_admin(client_carol, device_a, device_b):
+    from tests.factories import make_credential
+
+    make_credential(device_b, "tls", kind="pki", engine_mount="pki", engine_role="device")
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"),
+        credential_form(device_a, name="tls", kind="pki", engine_mount="pki", engine_role="device"),
+    )
+    assert response.status_code == 302 and device_a.credentials.filter(name="tls").exists()
+
+
+def test_a_static_roles_engine_and_role_are_fixed_after_creation(client_carol, device_a, device_b):
+    from tests.factories import make_credential
+
+    make_credential(
+        device_b, "db-account", kind="db_static", engine_mount="database", engine_role="device-db-demo"
+    )
+    own = make_credential(
+        device_a, "db-account", kind="db_static", engine_mount="database", engine_role="device-db-a"
+    )
+    url = reverse("admin:inventory_credential_change", args=[own.pk])
+    page = client_carol.get(url).content.decode()
+    assert 'name="engine_mount"' not in page and 'name="engine_role"' not in page
+    client_carol.post(url, credential_form(device_a, engine_role="device-db-demo"))
+    own.refresh_from_db()
+    assert (own.engine_mount, own.engine_role) == ("database", "device-db-a")
+
+
+def test_saving_a_grant_with_its_grantee_removed_is_a_form_error_not_a_500(client_carol, bob, tenant_a):
+    from portal.entitlements.models import Entitlement
+
+    grant = Entitlement.objects.get(user=bob)
+    response = client_carol.post(
+        reverse("admin:entitlements_entitlement_change", args=[grant.pk]),
+        {"group": "", "user": "", "tenant": tenant_a.pk, "can_view": "on", "note": ""},
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("Grant to exactly one of a group or a user.") == 1
+    grant.refresh_from_db()
+    assert grant.user == bob
+
+
+def test_a_grant_without_grantee_has_a_label():
+    from portal.entitlements.models import Entitlement
+
+    assert Entitlement().grantee_label == "no grantee"
+
+
+def test_an_inline_credential_whose_default_path_is_taken_is_a_form_error_not_a_500(client_carol, device_a):
+    from tests.factories import make_credential, make_device
+
+    other = make_device(device_a.tenant, serial="A-0002")
+    make_credential(other, "spare", vault_path=f"{device_a.tenant.path_prefix}/{device_a.serial}/spare")
+    response = client_carol.post(
+        reverse("admin:inventory_device_change", args=[device_a.pk]),
+        {
+            "serial": device_a.serial,
+            "name": device_a.name,
+            "model_name": "",
+            "site": device_a.site,
+            "status": "active",
+            "credentials-TOTAL_FORMS": "1",
+            "credentials-INITIAL_FORMS": "0",
+            "credentials-MIN_NUM_FORMS": "0",
+            "credentials-MAX_NUM_FORMS": "1000",
+            "credentials-0-name": "spare",
+            "credentials-0-kind": "kv2",
+            "credentials-0-rotate_field": "password",
+            "credentials-0-length": "24",
+            "credentials-0-charset": "alnum",
+            "credentials-0-max_age_days": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Another credential already uses" in response.content.decode()
+    assert not device_a.credentials.exists()
+
+
+def test_an_inline_static_role_without_its_engine_is_a_form_error_not_a_500(client_carol, device_a):
+    response = client_carol.post(
+        reverse("admin:inventory_device_change", args=[device_a.pk]),
+        {
+            "serial": device_a.serial,
+            "name": device_a.name,
+            "model_name": "",
+            "site": device_a.site,
+            "status": "active",
+            "credentials-TOTAL_FORMS": "1",
+            "credentials-INITIAL_FORMS": "0",
+            "credentials-MIN_NUM_FORMS": "0",
+            "credentials-MAX_NUM_FORMS": "1000",
+            "credentials-0-name": "db-account",
+            "credentials-0-kind": "db_static",
+            "credentials-0-rotate_field": "password",
+            "credentials-0-length": "24",
+            "credentials-0-charset": "alnum",
+            "credentials-0-max_age_days": "",
+        },
+    )
+    assert response.status_code == 200
+    assert "Name the secrets engine" in response.content.decode()
+    assert not device_a.credentials.exists()
+
+
+@pytest.mark.parametrize(
+    "changelist, lookup",
+    [
+        ("admin:accounts_user_changelist", "password__startswith"),
+        ("admin:accounts_user_changelist", "groups__user__password__startswith"),
+        ("admin:entitlements_entitlement_changelist", "user__password__startswith"),
+        ("admin:entitlements_entitlement_changelist", "group__user__password__startswith"),
+        ("admin:auth_group_changelist", "user__password__startswith"),
+        ("admin:audit_auditevent_changelist", "actor__password__startswith"),
+    ],
+)
+def test_no_admin_list_filters_on_password_hashes(client_carol, client_dave, alice, changelist, lookup):
+    client = client_dave if changelist.startswith("admin:audit") else client_carol
+    response = client.get(reverse(changelist), {lookup: "pbkdf2_sha256$"})
+    assert response.status_code == 400
+
+
+def test_an_error_on_a_read_only_field_of_the_change_page_is_a_form_error_not_a_500(
+    client_carol, credential_a
+):
+    """engine_role is read-only once the credential exists; the kind change still needs one."""
+    url = reverse("admin:inventory_credential_change", args=[credential_a.pk])
+    response = client_carol.post(url, credential_form(credential_a.device, name=credential_a.name))
+    assert response.status_code == 200
+    assert "Engine role: Name the secrets engine" in response.content.decode()
+    credential_a.refresh_from_db()
+    assert credential_a.kind == "kv2"

@@ -3,10 +3,11 @@ from django.http import HttpRequest
 
 from portal import access
 from portal.audit.models import AuditEvent
+from portal.web.admin_site import PasswordSafeLookups
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(PasswordSafeLookups):
     """Read-only: the trail cannot be edited or deleted from the admin either."""
 
     list_display = (

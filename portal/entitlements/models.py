@@ -69,7 +69,12 @@ class Entitlement(models.Model):
 
     @property
     def grantee_label(self) -> str:
-        return f"group {self.group.name}" if self.group_id else f"user {self.user.username}"
+        # An unsaved or half-edited grant may have neither (the constraint refuses to store that).
+        if self.group_id:
+            return f"group {self.group.name}"
+        if self.user_id:
+            return f"user {self.user.username}"
+        return "no grantee"
 
     @property
     def scope_label(self) -> str:

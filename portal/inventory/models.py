@@ -3,6 +3,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 
 from portal.access.querysets import RestrictedQuerySet
@@ -50,6 +51,10 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _refresh_engine_paths(Credential.objects.filter(device__tenant=self), self.vault_namespace)
 
     def clean(self) -> None:
         # Each tenant owns its own subtree of Vault: no two tenants' prefixes may nest or coincide
@@ -109,6 +114,10 @@ class Device(models.Model):
     def __str__(self) -> str:
         return f"{self.serial} ({self.name})"
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _refresh_engine_paths(self.credentials.all(), self.tenant.vault_namespace)
+
     def get_absolute_url(self) -> str:
         return reverse("inventory:device_detail", args=[self.pk])
 
@@ -136,9 +145,13 @@ class Credential(models.Model):
         validators=[validate_vault_path],
         help_text="Path under the tenant's mount; defaults to <tenant prefix>/<serial>/<name>.",
     )
-    # Static roles: the secrets engine's mount and the role's name (KV v2 ignores both).
+    # Static roles and PKI: the secrets engine's mount and the role's name (KV v2 ignores both).
     engine_mount = models.CharField(max_length=100, blank=True, validators=[validate_vault_path])
     engine_role = models.CharField(max_length=100, blank=True, validators=[validate_vault_path])
+    # The mount as OpenBao resolves it from the root namespace (the tenant's namespace, then
+    # engine_mount), kept here so the database itself can hold one credential per static role;
+    # set on every save, and by Tenant.save/Device.save should a namespace or tenant change.
+    engine_path = models.CharField(max_length=301, blank=True, default="", editable=False)
     rotate_field = models.CharField(
         max_length=100, default="password", help_text="The key inside the secret that rotation replaces."
     )
@@ -165,7 +178,16 @@ class Credential(models.Model):
     class Meta:
         ordering = ["device__serial", "name", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["device", "name"], name="credential_unique_per_device")
+            models.UniqueConstraint(fields=["device", "name"], name="credential_unique_per_device"),
+            # A static role is one account; a second credential on it (in any tenant) would hand
+            # that account to the second credential's engineers. PKI roles issue certificates to
+            # many devices and are shared on purpose.
+            models.UniqueConstraint(
+                fields=["engine_path", "engine_role"],
+                condition=Q(kind__in=["db_static", "ldap_static"]),
+                name="credential_one_per_static_role",
+                violation_error_message="Another credential already uses this static role.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,11 +196,12 @@ class Credential(models.Model):
     def save(self, *args, **kwargs) -> None:
         if not self.vault_path:
             self.vault_path = self.default_vault_path()
+        self.engine_path = engine_path(self.device.tenant.vault_namespace, self.engine_mount)
         super().save(*args, **kwargs)
 
     @property
     def is_static_role(self) -> bool:
-        return self.kind in (self.Kind.DATABASE_STATIC, self.Kind.LDAP_STATIC)
+        return self.kind in STATIC_ROLE_KINDS
 
     def clean(self) -> None:
         if (self.is_static_role or self.kind == self.Kind.PKI) and not (
@@ -187,9 +210,11 @@ class Credential(models.Model):
             raise ValidationError({"engine_role": "Name the secrets engine's mount and its role."})
         if not 12 <= self.length <= 128:
             raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
+        self._check_engine_is_unchanged()
         if not self.device_id:
             return
         tenant = self.device.tenant
+        self._check_static_role_is_free(tenant)
         if self.vault_path and not self.vault_path.startswith(tenant.path_prefix.strip("/") + "/"):
             raise ValidationError(
                 {
@@ -207,6 +232,63 @@ class Credential(models.Model):
 
     def default_vault_path(self) -> str:
         return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
+
+    def _check_engine_is_unchanged(self) -> None:
+        # Like vault_path, the engine and role say which account this is: re-pointing an existing
+        # credential would hand another account to the engineers entitled to this one.
+        if self._state.adding:
+            return
+        stored = Credential.objects.filter(pk=self.pk).values("engine_mount", "engine_role").first()
+        if stored is None:
+            return
+        errors = {
+            field: "Fixed once the credential exists; to use another, create a new credential."
+            for field, value in stored.items()
+            if getattr(self, field) != value
+        }
+        if errors:
+            raise ValidationError(errors)
+
+    def _check_static_role_is_free(self, tenant: Tenant) -> None:
+        if not (self.is_static_role and self.engine_mount and self.engine_role):
+            return
+        owner = (
+            Credential.objects.filter(
+                kind__in=STATIC_ROLE_KINDS,
+                engine_path=engine_path(tenant.vault_namespace, self.engine_mount),
+                engine_role=self.engine_role,
+            )
+            .exclude(pk=self.pk)
+            .select_related("device")
+            .first()
+        )
+        if owner is not None:
+            raise ValidationError(
+                {
+                    "engine_role": f"The static role {self.engine_mount}/{self.engine_role} already backs "
+                    f"{owner}; one account, one credential."
+                }
+            )
+
+
+STATIC_ROLE_KINDS = (Credential.Kind.DATABASE_STATIC, Credential.Kind.LDAP_STATIC)
+
+
+def engine_path(namespace: str, mount: str) -> str:
+    """A secrets engine's mount as addressed from the root namespace: OpenBao reads a leading
+    namespace from the path as well as from the header, so `a` + `b/db` and `a/b` + `db` are one mount."""
+    if not (namespace and mount):
+        return mount  # no namespace; or no engine at all (KV v2)
+    return f"{namespace}/{mount}"  # both validated: no stray slashes to normalise
+
+
+def _refresh_engine_paths(credentials: models.QuerySet, namespace: str) -> None:
+    """Keep Credential.engine_path in step after a tenant's namespace or a device's tenant changed."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    path = Concat(Value(f"{namespace}/"), F("engine_mount")) if namespace else F("engine_mount")
+    credentials.exclude(engine_mount="").exclude(engine_path=path).update(engine_path=path)
 
 
 def due_for_rotation(queryset: models.QuerySet, at=None) -> models.QuerySet:  # noqa: ANN001

@@ -3,12 +3,16 @@
 import copy
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Model
+from django.db.models.constants import LOOKUP_SEP
 from django.forms.models import model_to_dict
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.text import capfirst
 
 from portal import access
 
@@ -51,8 +55,68 @@ def snapshot(obj: Model) -> dict[str, Any]:
     }
 
 
-class PolicyModelAdmin(admin.ModelAdmin):
+class AdminModelForm(forms.ModelForm):
+    """A model form that shows model validation errors about fields it does not have (read-only
+    on the change page, or left out of an inline) on the form as a whole, naming the field.
+
+    Django raises ValueError ("has no field named …") for those, which the admin turns into a 500.
+    """
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field is not None and field not in self.fields:
+            error, field = ValidationError({field: error}), None
+        if field is None and hasattr(error, "error_dict"):
+            shown: dict[str, list] = {}
+            for name, errors in error.error_dict.items():
+                if name == NON_FIELD_ERRORS or name in self.fields:
+                    shown.setdefault(name, []).extend(errors)
+                else:
+                    label = self._label_of(name)
+                    shown.setdefault(NON_FIELD_ERRORS, []).extend(
+                        ValidationError(f"{label}: {message}") for message in ValidationError(errors).messages
+                    )
+            error = ValidationError(shown)
+        super().add_error(field, error)
+
+    def _label_of(self, name: str) -> str:
+        try:
+            return capfirst(self._meta.model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            return name
+
+
+def reaches_password(model: type[Model], lookup: str) -> bool:
+    """True when a lookup (`password__startswith`, `user__password__regex`, `groups__user__password`…)
+    ends on a user's password hash, from `model` through any chain of relations."""
+    user_model = get_user_model()
+    opts = model._meta
+    for part in lookup.split(LOOKUP_SEP):
+        try:
+            field = opts.get_field(part)
+        except FieldDoesNotExist:
+            return False  # a transform or lookup name: the path of fields has ended
+        if opts.model is user_model and field.name == "password":
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        opts = field.related_model._meta
+    return False
+
+
+class PasswordSafeLookups(admin.ModelAdmin):
+    """Refuses list filters that reach a password hash (the admin answers 400), as Django's own
+    UserAdmin does for the user list: filtering on a prefix would let an admin read hashes out."""
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        return not reaches_password(self.model, lookup) and super().lookup_allowed(lookup, value, request)
+
+
+class PolicyModelAdmin(PasswordSafeLookups):
     """A ModelAdmin whose rights come from access.may(user, 'manage', Model) and whose changes are audited."""
+
+    form = AdminModelForm
 
     # Fields that say where a secret lives in Vault: settable on creation, read-only afterwards.
     location_fields: tuple[str, ...] = ()
@@ -123,6 +187,8 @@ class PolicyModelAdmin(admin.ModelAdmin):
 
 class PolicyTabularInline(admin.TabularInline):
     """An inline with the same rights as its model's PolicyModelAdmin."""
+
+    form = AdminModelForm
 
     def _may_manage(self, request: HttpRequest) -> bool:
         return access.may(request.user, "manage", self.model)
