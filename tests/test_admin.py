@@ -345,57 +345,43 @@ def test_a_grant_without_grantee_has_a_label():
     assert Entitlement().grantee_label == "no grantee"
 
 
-def test_an_inline_credential_whose_default_path_is_taken_is_a_form_error_not_a_500(client_carol, device_a):
-    from tests.factories import make_credential, make_device
-
-    other = make_device(device_a.tenant, serial="A-0002")
-    make_credential(other, "spare", vault_path=f"{device_a.tenant.path_prefix}/{device_a.serial}/spare")
-    response = client_carol.post(
-        reverse("admin:inventory_device_change", args=[device_a.pk]),
+def post_device_with_one_inline_credential(client, device, name: str, kind: str):  # noqa: ANN201
+    """The device's change form, unchanged, with one new credential in the inline."""
+    return client.post(
+        reverse("admin:inventory_device_change", args=[device.pk]),
         {
-            "serial": device_a.serial,
-            "name": device_a.name,
+            "serial": device.serial,
+            "name": device.name,
             "model_name": "",
-            "site": device_a.site,
+            "site": device.site,
             "status": "active",
             "credentials-TOTAL_FORMS": "1",
             "credentials-INITIAL_FORMS": "0",
             "credentials-MIN_NUM_FORMS": "0",
             "credentials-MAX_NUM_FORMS": "1000",
-            "credentials-0-name": "spare",
-            "credentials-0-kind": "kv2",
+            "credentials-0-name": name,
+            "credentials-0-kind": kind,
             "credentials-0-rotate_field": "password",
             "credentials-0-length": "24",
             "credentials-0-charset": "alnum",
             "credentials-0-max_age_days": "",
         },
     )
+
+
+def test_an_inline_credential_whose_default_path_is_taken_is_a_form_error_not_a_500(client_carol, device_a):
+    from tests.factories import make_credential, make_device
+
+    other = make_device(device_a.tenant, serial="A-0002")
+    make_credential(other, "spare", vault_path=f"{device_a.tenant.path_prefix}/{device_a.serial}/spare")
+    response = post_device_with_one_inline_credential(client_carol, device_a, "spare", "kv2")
     assert response.status_code == 200
     assert "Another credential already uses" in response.content.decode()
     assert not device_a.credentials.exists()
 
 
 def test_an_inline_static_role_without_its_engine_is_a_form_error_not_a_500(client_carol, device_a):
-    response = client_carol.post(
-        reverse("admin:inventory_device_change", args=[device_a.pk]),
-        {
-            "serial": device_a.serial,
-            "name": device_a.name,
-            "model_name": "",
-            "site": device_a.site,
-            "status": "active",
-            "credentials-TOTAL_FORMS": "1",
-            "credentials-INITIAL_FORMS": "0",
-            "credentials-MIN_NUM_FORMS": "0",
-            "credentials-MAX_NUM_FORMS": "1000",
-            "credentials-0-name": "db-account",
-            "credentials-0-kind": "db_static",
-            "credentials-0-rotate_field": "password",
-            "credentials-0-length": "24",
-            "credentials-0-charset": "alnum",
-            "credentials-0-max_age_days": "",
-        },
-    )
+    response = post_device_with_one_inline_credential(client_carol, device_a, "db-account", "db_static")
     assert response.status_code == 200
     assert "Name the secrets engine" in response.content.decode()
     assert not device_a.credentials.exists()
