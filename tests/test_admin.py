@@ -414,3 +414,33 @@ def test_an_error_on_a_read_only_field_of_the_change_page_is_a_form_error_not_a_
     assert "Engine role: Name the secrets engine" in response.content.decode()
     credential_a.refresh_from_db()
     assert credential_a.kind == "kv2"
+
+
+def test_a_mount_that_names_another_tenants_namespace_is_an_overlap(client_carol):
+    """OpenBao reads a namespace from the front of a path: the root namespace's mount
+    `acme/keydesk` is namespace acme's mount `keydesk`."""
+    from tests.factories import make_tenant
+
+    make_tenant("Acme", vault_namespace="acme", kv_mount="keydesk", path_prefix="devices")
+    response = client_carol.post(
+        reverse("admin:inventory_tenant_add"),
+        {
+            "name": "Alias",
+            "slug": "alias",
+            "vault_namespace": "",
+            "kv_mount": "acme/keydesk",
+            "path_prefix": "devices",
+        },
+    )
+    assert response.status_code == 200 and "Overlaps tenant Acme" in response.content.decode()
+    response = client_carol.post(
+        reverse("admin:inventory_tenant_add"),
+        {
+            "name": "Beside",
+            "slug": "beside",
+            "vault_namespace": "globex",
+            "kv_mount": "keydesk",
+            "path_prefix": "devices",
+        },
+    )
+    assert response.status_code == 302  # the same mount and prefix in another namespace is elsewhere

@@ -56,18 +56,30 @@ class Tenant(models.Model):
         super().save(*args, **kwargs)
         _refresh_engine_paths(Credential.objects.filter(device__tenant=self), self.vault_namespace)
 
+    @property
+    def vault_location(self) -> str:
+        """Where the tenant's secrets live, as the one path OpenBao resolves: namespace, mount and
+        prefix. OpenBao also reads a namespace from the front of a path, so namespace `acme` with
+        mount `keydesk` and the root namespace's mount `acme/keydesk` are the same place."""
+        parts = (self.vault_namespace, self.kv_mount, self.path_prefix)
+        return "/".join(part.strip("/") for part in parts if part.strip("/"))
+
     def clean(self) -> None:
-        # Each tenant owns its own subtree of Vault: no two tenants' prefixes may nest or coincide
-        # in the same namespace and mount, so no credential of one can name a secret of the other.
+        # Each tenant owns its own subtree of Vault: no two tenants' locations may nest or coincide,
+        # however namespace, mount and prefix are split, so no credential of one can name a secret
+        # of the other.
         if not self.path_prefix:
             return
-        neighbours = Tenant.objects.filter(vault_namespace=self.vault_namespace, kv_mount=self.kv_mount)
-        for other in neighbours.exclude(pk=self.pk).values_list("name", "path_prefix"):
-            name, prefix = other
-            if _nests(prefix, self.path_prefix):
+        others = Tenant.objects.exclude(pk=self.pk).values_list(
+            "name", "vault_namespace", "kv_mount", "path_prefix"
+        )
+        for name, namespace, mount, prefix in others:
+            other = Tenant(vault_namespace=namespace, kv_mount=mount, path_prefix=prefix)
+            if _nests(other.vault_location, self.vault_location):
                 raise ValidationError(
                     {
-                        "path_prefix": f"Overlaps tenant {name}'s prefix {prefix!r} in the same namespace and mount."
+                        "path_prefix": f"Overlaps tenant {name}'s Vault location {other.vault_location!r} "
+                        "(namespace, mount and prefix taken together)."
                     }
                 )
 
