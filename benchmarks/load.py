@@ -3,11 +3,11 @@ device list and device pages of their tenant for D seconds (default 60) against 
 loopback. Prints requests/s, latency percentiles and errors (which must be 0), twice:
 
   - paced: each engineer clicks, reads (a think time, uniform, default 2-8 s) and clicks again, as
-    people do, connecting as a browser does (keeping the connection while the server allows); the latency is what an engineer feels
-    at that load. Engineers arrive spread over the first think time, and the figures count the
-    requests after that. Driven by a small asyncio client below: wrk opens every connection at
-    once and then waits out the think time on it, which no browser does and which parks
-    gunicorn's threads on idle sockets.
+    people do, connecting as a browser does (keeping the connection while the server allows); the
+    latency is what an engineer feels at that load. Engineers arrive spread over the first think
+    time, and the figures count the requests after that. Driven by a small asyncio client below:
+    wrk opens every connection at once and then waits out the think time on it, which no browser
+    does and which parks gunicorn's workers on idle sockets.
   - saturation, with wrk: no think time, every connection sends its next request as soon as the
     last one is answered; the requests/s are the capacity, and the latency is mostly queueing
     (200 requests in flight for a handful of workers).
