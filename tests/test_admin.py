@@ -404,16 +404,49 @@ def test_no_admin_list_filters_on_password_hashes(client_carol, client_dave, ali
     assert response.status_code == 400
 
 
-def test_an_error_on_a_read_only_field_of_the_change_page_is_a_form_error_not_a_500(
-    client_carol, credential_a
-):
-    """engine_role is read-only once the credential exists; the kind change still needs one."""
+def test_a_credentials_kind_is_fixed_once_it_exists(client_carol, credential_a):
+    """A KV credential turned into a static-role one would point its engineers at an account."""
+    from django.core.exceptions import ValidationError
+
     url = reverse("admin:inventory_credential_change", args=[credential_a.pk])
-    response = client_carol.post(url, credential_form(credential_a.device, name=credential_a.name))
-    assert response.status_code == 200
-    assert "Engine role: Name the secrets engine" in response.content.decode()
+    assert 'name="kind"' not in client_carol.get(url).content.decode()
+    client_carol.post(url, credential_form(credential_a.device, name=credential_a.name))
     credential_a.refresh_from_db()
-    assert credential_a.kind == "kv2"
+    assert (credential_a.kind, credential_a.engine_mount) == ("kv2", "")
+    credential_a.kind, credential_a.engine_mount, credential_a.engine_role = "db_static", "database", "x"
+    with pytest.raises(ValidationError, match="Fixed once the credential exists"):
+        credential_a.full_clean()
+
+
+def test_a_kv_credential_names_no_engine(client_carol, device_a):
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"),
+        credential_form(device_a, name="kv-with-engine", kind="kv2"),
+    )
+    assert response.status_code == 200 and "names no secrets engine" in response.content.decode()
+
+
+def test_a_mount_reaching_into_another_tenants_namespace_is_refused(client_carol, device_a):
+    """The root namespace's mount `acme/database` is namespace acme's `database`, whatever the role."""
+    from tests.factories import make_tenant
+
+    make_tenant("Acme", vault_namespace="acme", kv_mount="keydesk", path_prefix="devices")
+    response = client_carol.post(
+        reverse("admin:inventory_credential_add"),
+        credential_form(device_a, name="sneaky", engine_mount="acme/database", engine_role="unused-role"),
+    )
+    assert response.status_code == 200 and "lies in namespace &#x27;acme&#x27;" in response.content.decode()
+    response = client_carol.post(
+        reverse("admin:inventory_tenant_add"),
+        {
+            "name": "Inside",
+            "slug": "inside",
+            "vault_namespace": "",
+            "kv_mount": "acme/keydesk",
+            "path_prefix": "x",
+        },
+    )
+    assert response.status_code == 200 and "lies in namespace &#x27;acme&#x27;" in response.content.decode()
 
 
 def test_a_mount_that_names_another_tenants_namespace_is_an_overlap(client_carol):
@@ -432,7 +465,7 @@ def test_a_mount_that_names_another_tenants_namespace_is_an_overlap(client_carol
             "path_prefix": "devices",
         },
     )
-    assert response.status_code == 200 and "Overlaps tenant Acme" in response.content.decode()
+    assert response.status_code == 200 and "lies in namespace &#x27;acme&#x27;" in response.content.decode()
     response = client_carol.post(
         reverse("admin:inventory_tenant_add"),
         {

@@ -18,6 +18,15 @@ def client_address(request: HttpRequest) -> str | None:
     return context.normalise_ip(request.META.get("REMOTE_ADDR"))
 
 
+def _header_text(value: str) -> str:
+    """A header as the client wrote it: WSGI hands headers over decoded as Latin-1 (PEP 3333), so
+    a UTF-8 User-Agent such as "Zoë" arrives as "ZoÃ«" and would be recorded so."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value  # not Latin-1-decoded UTF-8: keep it as it came
+
+
 class RequestContextMiddleware:
     """Gives each request an id (echoed as X-Request-ID) and the source address for audit events."""
 
@@ -27,7 +36,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_context = context.RequestContext(
             source_ip=client_address(request),
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+            user_agent=_header_text(request.META.get("HTTP_USER_AGENT", ""))[:400],
         )
         request.request_id = request_context.request_id
         token = context.activate(request_context)

@@ -44,7 +44,7 @@ class DeviceAdmin(PolicyModelAdmin):
 class CredentialAdmin(PolicyModelAdmin):
     # Which secret or account a credential is: re-pointing one would hand another tenant's secret
     # (or database/directory account) to the engineers entitled to this one.
-    location_fields = ("device", "vault_path", "engine_mount", "engine_role")
+    location_fields = ("device", "kind", "vault_path", "engine_mount", "engine_role")
 
     list_display = ("__str__", "kind", "vault_path", "rotate_field", "length", "charset")
     list_filter = ("kind", "device__tenant")

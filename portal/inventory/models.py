@@ -70,6 +70,11 @@ class Tenant(models.Model):
         # of the other.
         if not self.path_prefix:
             return
+        intruded = tenant_namespace_reached(self, engine_path(self.vault_namespace, self.kv_mount))
+        if intruded:
+            raise ValidationError(
+                {"kv_mount": f"This mount lies in namespace {intruded!r}, which belongs to other tenants."}
+            )
         others = Tenant.objects.exclude(pk=self.pk).values_list(
             "name", "vault_namespace", "kv_mount", "path_prefix"
         )
@@ -220,12 +225,26 @@ class Credential(models.Model):
             self.engine_mount and self.engine_role
         ):
             raise ValidationError({"engine_role": "Name the secrets engine's mount and its role."})
+        if self.kind == self.Kind.KV2 and (self.engine_mount or self.engine_role):
+            raise ValidationError(
+                {"engine_mount": "A KV v2 credential names no secrets engine; leave both empty."}
+            )
         if not 12 <= self.length <= 128:
             raise ValidationError({"length": "Generated values must be 12 to 128 characters long."})
         self._check_engine_is_unchanged()
         if not self.device_id:
             return
         tenant = self.device.tenant
+        if self.engine_mount:
+            intruded = tenant_namespace_reached(
+                tenant, engine_path(tenant.vault_namespace, self.engine_mount)
+            )
+            if intruded:
+                raise ValidationError(
+                    {
+                        "engine_mount": f"This mount lies in namespace {intruded!r}, which belongs to other tenants."
+                    }
+                )
         self._check_static_role_is_free(tenant)
         if self.vault_path and not self.vault_path.startswith(tenant.path_prefix.strip("/") + "/"):
             raise ValidationError(
@@ -246,11 +265,11 @@ class Credential(models.Model):
         return f"{self.device.tenant.path_prefix}/{self.device.serial}/{self.name}"
 
     def _check_engine_is_unchanged(self) -> None:
-        # Like vault_path, the engine and role say which account this is: re-pointing an existing
-        # credential would hand another account to the engineers entitled to this one.
+        # Like vault_path, the kind, engine and role say which account this is: re-pointing an
+        # existing credential would hand another account to the engineers entitled to this one.
         if self._state.adding:
             return
-        stored = Credential.objects.filter(pk=self.pk).values("engine_mount", "engine_role").first()
+        stored = Credential.objects.filter(pk=self.pk).values("kind", "engine_mount", "engine_role").first()
         if stored is None:
             return
         errors = {
@@ -292,6 +311,19 @@ def engine_path(namespace: str, mount: str) -> str:
     if not (namespace and mount):
         return mount  # no namespace; or no engine at all (KV v2)
     return f"{namespace}/{mount}"  # both validated: no stray slashes to normalise
+
+
+def tenant_namespace_reached(tenant: Tenant, mount_path: str) -> str:
+    """The namespace of other tenants that `mount_path` (a mount as addressed from the root) lies
+    in, when it is not the tenant's own: OpenBao would route it into that namespace. Empty if none."""
+    own = tenant.vault_namespace.strip("/")
+    namespaces = Tenant.objects.exclude(vault_namespace="").exclude(pk=tenant.pk)
+    for namespace in namespaces.values_list("vault_namespace", flat=True).distinct():
+        namespace = namespace.strip("/")
+        reaches = (mount_path.strip("/") + "/").startswith(namespace + "/")
+        if reaches and not (own + "/").startswith(namespace + "/"):
+            return namespace
+    return ""
 
 
 def _refresh_engine_paths(credentials: models.QuerySet, namespace: str) -> None:

@@ -112,3 +112,11 @@ def test_event_detail_shows_json_not_python(client_dave, alice):
     )
     body = client_dave.get(reverse("audit:event_detail", args=[event.pk])).content.decode()
     assert "&quot;active&quot;: true" in body and "True" not in body
+
+
+def test_a_utf8_user_agent_is_recorded_as_written(client_alice, device_a):
+    """WSGI servers pass headers decoded as Latin-1; the trail must show the browser's own text."""
+    as_wsgi_delivers = "Zoë-Browser/1.0 😀".encode().decode("latin-1")
+    client_alice.get(f"/devices/{device_a.pk}/", HTTP_USER_AGENT=as_wsgi_delivers)
+    event = AuditEvent.objects.filter(action="inventory.device.view").latest("sequence")
+    assert event.user_agent == "Zoë-Browser/1.0 😀"
