@@ -477,3 +477,10 @@ def test_a_mount_that_names_another_tenants_namespace_is_an_overlap(client_carol
         },
     )
     assert response.status_code == 302  # the same mount and prefix in another namespace is elsewhere
+
+
+def test_what_vault_last_said_is_not_editable(client_carol, credential_a):
+    page = client_carol.get(
+        reverse("admin:inventory_credential_change", args=[credential_a.pk])
+    ).content.decode()
+    assert 'name="vault_version"' not in page and 'name="last_changed_at' not in page

@@ -45,6 +45,8 @@ class CredentialAdmin(PolicyModelAdmin):
     # Which secret or account a credential is: re-pointing one would hand another tenant's secret
     # (or database/directory account) to the engineers entitled to this one.
     location_fields = ("device", "kind", "vault_path", "engine_mount", "engine_role")
+    # What Vault last said about the secret (refreshed from its metadata), not an admin's to edit.
+    readonly_fields = ("vault_version", "last_changed_at")
 
     list_display = ("__str__", "kind", "vault_path", "rotate_field", "length", "charset")
     list_filter = ("kind", "device__tenant")
