@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.debug import sensitive_variables
 
@@ -52,8 +53,7 @@ REQUIRED_CLASSES = {
 def location(credential: Credential) -> str:
     """Where the credential lives, as OpenBao's own audit log names it."""
     if credential.is_static_role:
-        namespace = credential.device.tenant.vault_namespace
-        return f"{namespace + '/' if namespace else ''}{credential.engine_mount}/{credential.engine_role}"
+        return f"{credential.engine_path}/{credential.engine_role}"  # kept namespace-qualified on save
     return str(secret_ref(credential))
 
 
@@ -280,7 +280,7 @@ def _write_new_value(
         ) from exc
     # Vault's own UI and CLI then say who changed it, when and why (one more call; best effort: the
     # new version is written and audited even if this fails).
-    _remember_version(credential, result.version)
+    _remember_version(credential, result.version, timezone.now())
     annotations.update(_annotation(actor, action, ticket))
     try:
         vault.annotate(ref, annotations)
@@ -289,19 +289,17 @@ def _write_new_value(
     return Rotation(version_before=version_before, version_after=result.version)
 
 
-def _remember_version(credential: Credential, version: int, changed_at: Any = None) -> None:
-    """Keep Keydesk's copy of the secret's version and change time (for "due for rotation")."""
-    from django.utils import timezone
-
-    changed_at = changed_at or timezone.now()
+def _remember_version(credential: Credential, version: int, changed_at: Any) -> None:
+    """Keep Keydesk's copy of the secret's version and change time (for "due for rotation").
+    A change time Vault did not give (None) keeps the one known: reading a status must never make
+    a credential look freshly changed."""
+    changed_at = changed_at or credential.last_changed_at
     if (credential.vault_version, credential.last_changed_at) != (version, changed_at):
         Credential.objects.filter(pk=credential.pk).update(vault_version=version, last_changed_at=changed_at)
         credential.vault_version, credential.last_changed_at = version, changed_at
 
 
 def _annotation(actor: Any, action: str, ticket: str) -> dict[str, str]:
-    from django.utils import timezone
-
     from portal.audit import context
 
     return {
@@ -353,7 +351,7 @@ def _rotate_static(actor: Any, credential: Credential, *, justification: str, ti
             detail={**detail, "rotated_at": rotated_at},
             **context,
         )
-    _remember_version(credential, 0, parse_datetime(rotated_at) if rotated_at else None)
+    _remember_version(credential, 0, (parse_datetime(rotated_at) if rotated_at else None) or timezone.now())
     return Rotation(version_before=None, version_after=None, rotated_at=rotated_at)
 
 
@@ -579,7 +577,7 @@ def store_initial_value(credential: Credential, data: dict[str, str], *, actor: 
     """Seed a credential that does not exist in Vault yet (demo data, onboarding). Returns the version."""
     ref = secret_ref(credential)
     result = client.get_client().write(ref, data, cas=0)
-    _remember_version(credential, result.version)
+    _remember_version(credential, result.version, timezone.now())
     audit.record(
         actor,
         "vault.secret.create",
