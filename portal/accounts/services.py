@@ -236,6 +236,8 @@ def recheck_directory(request: HttpRequest) -> None:
     user = request.user
     if not user.is_authenticated or not user.from_directory:
         return
+    if getattr(request, "_keydesk_directory_rechecked", False):
+        return  # already re-read in this request (the middleware's periodic check, say)
     try:
         still_active = KeydeskLDAPBackend().refresh(user)
     except DirectoryUnavailable as exc:
@@ -253,6 +255,7 @@ def recheck_directory(request: HttpRequest) -> None:
         auth.logout(request)
         raise AccessRevoked("Your directory account is no longer active, so your Keydesk session was ended.")
     request.session[DIRECTORY_CHECKED_AT] = time.time()
+    request._keydesk_directory_rechecked = True
 
 
 @sensitive_variables("password")
