@@ -19,9 +19,18 @@ def _database_state() -> str:
         return f"error: {type(exc).__name__}"
 
 
+# Liveness answers within Docker's HEALTHCHECK timeout (4 s) even when Vault or LDAP hangs.
+LIVENESS_TIMEOUT = 1.0
+
+
 def _states(*, ready: bool = False) -> dict[str, str]:
-    vault = vault_readiness() if ready else vault_health()
-    return {"database": _database_state(), "vault": vault, "ldap": directory_health()}
+    if ready:
+        return {"database": _database_state(), "vault": vault_readiness(), "ldap": directory_health()}
+    return {
+        "database": _database_state(),
+        "vault": vault_health(timeout=LIVENESS_TIMEOUT),
+        "ldap": directory_health(timeout=LIVENESS_TIMEOUT),
+    }
 
 
 @access.public

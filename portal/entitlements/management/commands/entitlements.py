@@ -47,11 +47,9 @@ class Command(BaseCommand):
         try:
             if options["subcommand"] == "plan":
                 result = as_code.plan(as_code.parse(text))
-                verb = "would "
             else:
                 applied_by = options["applied_by"] or f"as-code:{getpass.getuser()}"
                 result = as_code.apply(text, applied_by=applied_by, source=name)
-                verb = ""
         except as_code.InvalidFile as exc:
             for error in exc.errors:
                 self.stderr.write(f"{name}: {error}")
@@ -63,7 +61,7 @@ class Command(BaseCommand):
         summary = result.summary()
         if options["subcommand"] == "apply" and result.changes:
             summary = summary.replace("Plan: ", "Applied: ").replace(" to ", " ")
-        self.stdout.write(summary if not verb else summary)
+        self.stdout.write(summary)
 
     def _read(self, name: str) -> str:
         if name == "-":
