@@ -48,5 +48,5 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}o
 # JSON lines with the request id, like the portal's own, unless the portal logs plain text (the
 # same rule as KEYDESK_LOG_FORMAT in portal/settings.py: plain by default only in development).
 _DEV = os.environ.get("KEYDESK_DEV", "").strip().lower() in ("1", "true", "yes", "on")
-if os.environ.get("KEYDESK_LOG_FORMAT", "plain" if _DEV else "json") == "json":
+if ((os.environ.get("KEYDESK_LOG_FORMAT") or "").strip() or ("plain" if _DEV else "json")) == "json":
     logger_class = "portal.web.gunicornlog.JsonLogger"

@@ -25,13 +25,10 @@ import sys
 import time
 from pathlib import Path
 
+from load import percentile  # benchmarks/ is the script's own directory
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def build_world(devices_total: int, tenants_total: int, grants_total: int) -> dict:

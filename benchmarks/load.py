@@ -111,20 +111,25 @@ def run_paced(
     results = asyncio.run(everyone())
     latencies = sorted(results["latencies"])
 
-    def percentile(fraction: float) -> str:
+    def shown(fraction: float) -> str:
         if not latencies:
             return "?"
-        value = latencies[min(len(latencies) - 1, int(len(latencies) * fraction))]
+        value = percentile(latencies, fraction)
         return f"{value * 1000:.2f}ms" if value < 1 else f"{value:.2f}s"
 
     return {
         "rate": f"{len(latencies) / seconds:.2f}" if latencies else "?",
-        "p50": percentile(0.50),
-        "p90": percentile(0.90),
-        "p99": percentile(0.99),
+        "p50": shown(0.50),
+        "p90": shown(0.90),
+        "p99": shown(0.99),
         "errors": str(results["non_2xx_3xx"]),
         "socket": f"{results['socket_errors']} failed" if results["socket_errors"] else "none",
     }
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))]
 
 
 def free_port() -> int:
@@ -261,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            raise SystemExit("gunicorn did not answer /healthz")
         runs = {
             f"paced ({args.think} s think time)": run_paced(port, visits, args.seconds, (low, high)),
             "saturation (no think time)": run_wrk(port, saturating, args.engineers, args.seconds),

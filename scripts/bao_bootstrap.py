@@ -218,24 +218,23 @@ def ensure_pki(root: hvac.Client) -> None:
     log(f"root namespace: PKI {PKI_MOUNT}/ with role {PKI_ROLE} for *.{PKI_DOMAIN}")
 
 
-def policy_hcl(mounts: list[str], namespaces: list[str], transit: bool = True) -> str:
+def policy_hcl(mounts: list[str], transit: bool = True) -> str:
     lines = [
         "# Keydesk portal: read and write device credentials in its KV v2 mounts, nothing else.",
         "# No delete/destroy/patch, no sys/. Written by scripts/bao_bootstrap.py.",
         "",
     ]
-    for ns in [""] + [n + "/" for n in namespaces]:
-        for mount in mounts:
-            lines += [
-                f'path "{ns}{mount}/data/*" {{',
-                '  capabilities = ["create", "read", "update"]',
-                "}",
-                f'path "{ns}{mount}/metadata/*" {{',
-                "  # update: custom_metadata saying who rotated, when and why (no delete)",
-                '  capabilities = ["read", "list", "update"]',
-                "}",
-                "",
-            ]
+    for mount in mounts:
+        lines += [
+            f'path "{mount}/data/*" {{',
+            '  capabilities = ["create", "read", "update"]',
+            "}",
+            f'path "{mount}/metadata/*" {{',
+            "  # update: custom_metadata saying who rotated, when and why (no delete)",
+            '  capabilities = ["read", "list", "update"]',
+            "}",
+            "",
+        ]
     lines += (
         []
         if not transit
@@ -560,13 +559,13 @@ def main(argv: list[str] | None = None) -> int:
     ensure_pki(root)
     # One identity per namespace: the root AppRole reaches only the root namespace's mounts (and the
     # audit Transit key); each tenant namespace has its own policy and AppRole.
-    root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=True))
+    root.sys.create_or_update_policy(args.policy, policy_hcl(mounts, transit=True))
     log(f"wrote policy {args.policy} in the root namespace")
     role_id, secret_id = ensure_approle(root, args.role, args.policy, out_dir)
     namespace_roles = {}
     for ns in namespaces:
         nc = client(args.addr, root_token, ns)
-        nc.sys.create_or_update_policy(args.policy, policy_hcl(mounts, [], transit=False))
+        nc.sys.create_or_update_policy(args.policy, policy_hcl(mounts, transit=False))
         ns_dir = out_dir / "namespaces" / ns
         ns_dir.mkdir(parents=True, exist_ok=True)
         namespace_roles[ns] = ensure_approle(nc, args.role, args.policy, ns_dir)

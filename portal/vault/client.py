@@ -121,7 +121,6 @@ class SecretMetadata:
     current_deleted: bool
     request_id: str
     versions: tuple[VersionInfo, ...] = ()
-    oldest_version: int = 0
     max_versions: int = 0
     cas_required: bool = False
     custom_metadata: dict[str, str] | None = None
@@ -417,7 +416,6 @@ class VaultClient:
             current_deleted=bool(current_info and not current_info.readable),
             request_id=response.get("request_id", ""),
             versions=versions,
-            oldest_version=int(payload.get("oldest_version") or 0),
             max_versions=int(payload.get("max_versions") or 0),
             cas_required=bool(payload.get("cas_required")),
             custom_metadata=payload.get("custom_metadata") or {},
@@ -434,7 +432,7 @@ class VaultClient:
             ),
             what=f"record who changed {ref} in its metadata",
         )
-        return (response or {}).get("request_id", "") if isinstance(response, dict) else ""
+        return response.get("request_id", "") if isinstance(response, dict) else ""
 
     def write(self, ref: SecretRef, data: Mapping[str, Any], *, cas: int) -> WriteResult:
         """Write a new version only if the current one is still `cas` (0: only if none exists)."""
