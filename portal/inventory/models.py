@@ -335,6 +335,17 @@ def _refresh_engine_paths(credentials: models.QuerySet, namespace: str) -> None:
     credentials.exclude(engine_mount="").exclude(engine_path=path).update(engine_path=path)
 
 
+def is_due(last_changed_at, max_age_days: int, at=None) -> bool:  # noqa: ANN001
+    """The rule due_for_rotation() applies in SQL, for one credential: never seen, or last changed
+    more than its maximum age ago."""
+    import datetime
+
+    from django.utils import timezone
+
+    at = at or timezone.now()
+    return last_changed_at is None or last_changed_at < at - datetime.timedelta(days=max_age_days)
+
+
 def due_for_rotation(queryset: models.QuerySet, at=None) -> models.QuerySet:  # noqa: ANN001
     """Credentials whose last change (as Keydesk last saw it) is older than their maximum age —
     their own, else their tenant's. Never-seen ones with a maximum age count as due.

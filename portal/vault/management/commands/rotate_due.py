@@ -5,11 +5,10 @@ import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from portal.access.policy import SystemActor
 from portal.audit.services import AuditWriteFailed
-from portal.inventory.models import Credential, due_for_rotation
+from portal.inventory.models import Credential, due_for_rotation, is_due
 from portal.vault import services
 from portal.vault.client import VaultError
 
@@ -49,11 +48,7 @@ class Command(BaseCommand):
                 status = services.credential_status(SCHEDULER, credential)
                 if status.error:
                     raise VaultError(status.error)
-                if (
-                    credential.last_changed_at
-                    and timezone.now() - credential.last_changed_at
-                    < timezone.timedelta(days=credential.max_age)
-                ):
+                if not is_due(credential.last_changed_at, credential.max_age):
                     skipped += 1
                     continue
                 services.rotate_secret(
