@@ -205,7 +205,7 @@ def can(user: Any, action: str, obj: Model) -> bool:
     return restrict(user, action, type(obj)).filter(pk=obj.pk).exists()
 
 
-_CACHES = ("_keydesk_group_names", "_keydesk_grant_rows")
+_CACHES = ("_keydesk_group_names", "_keydesk_grant_rows", "_keydesk_justification")
 
 
 def _once_per_user(user: Any, key: str, compute: Any) -> Any:
@@ -295,9 +295,14 @@ def justification_required(user: Any, action: str, device: Model) -> bool:
         return True
     if isinstance(user, SystemActor):
         return False
-    # One query: the flags of the covering grants (few), decided here.
-    demands = list(covering_grants(user, action, device).values_list("requires_justification", flat=True))
-    return bool(demands) and all(demands)
+    # Asked by the view (to prompt) and again by the service (to enforce): once per request.
+    decided = _once_per_user(user, "_keydesk_justification", dict)
+    key = (action, device.pk)
+    if key not in decided:
+        # One query: the flags of the covering grants (few), decided here.
+        demands = list(covering_grants(user, action, device).values_list("requires_justification", flat=True))
+        decided[key] = bool(demands) and all(demands)
+    return decided[key]
 
 
 def may_grant(user: Any, entitlement: Model) -> bool:

@@ -129,13 +129,27 @@ class JustificationMissing(ValueError):
     """The grant or tenant demands a ticket and a reason, and they were not given."""
 
 
+def justification_needed(actor: Any, action: str, credential: Credential, version: int | None = None) -> bool:
+    """Must `action` come with a ticket and a reason? Always for an older version (it is not what
+    the device uses now), else when the grant or the tenant demands it. Views ask it to prompt,
+    services to enforce."""
+    return version is not None or access.justification_required(actor, action, credential.device)
+
+
 def _require_justification(
-    actor: Any, action: str, credential: Credential, justification: str, ticket: str
+    actor: Any,
+    action: str,
+    credential: Credential,
+    justification: str,
+    ticket: str,
+    version: int | None = None,
 ) -> None:
-    if access.justification_required(actor, action, credential.device) and not (justification and ticket):
+    if justification_needed(actor, action, credential, version) and not (justification and ticket):
         access.record_denial(
             actor, action, Credential, status=400, target=credential, reason="justification missing"
         )
+        if version is not None:
+            raise JustificationMissing("Revealing an older version needs a ticket and a reason.")
         raise JustificationMissing("A ticket and a reason are required for this credential.")
 
 
@@ -152,12 +166,7 @@ def reveal_secret(
     An older version always needs a ticket and a reason: it is not what the device uses now.
     """
     ensure_can(actor, "reveal", credential)
-    if version is not None and not (justification and ticket):
-        access.record_denial(
-            actor, "reveal", Credential, status=400, target=credential, reason="justification missing"
-        )
-        raise JustificationMissing("Revealing an older version needs a ticket and a reason.")
-    _require_justification(actor, "reveal", credential, justification, ticket)
+    _require_justification(actor, "reveal", credential, justification, ticket, version)
     try:
         secret = adapter_for(credential).read(credential, version)
     except VaultError as exc:

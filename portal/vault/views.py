@@ -33,13 +33,13 @@ def _justification(
     credential: Credential,
     action: str,
     *,
-    always: bool = False,
+    version: int | None = None,
     extra: dict | None = None,
 ) -> tuple[dict[str, str], HttpResponse | None]:
     """The ticket and reason for `action`, or the in-place prompt asking for them (400).
 
     Field errors show only once the engineer has tried."""
-    required = always or access.justification_required(request.user, action, credential.device)
+    required = services.justification_needed(request.user, action, credential, version)
     form = JustificationForm(request.POST, required=required)
     if form.is_valid():
         return {"justification": form.cleaned_data["reason"], "ticket": form.cleaned_data["ticket"]}, None
@@ -107,9 +107,7 @@ def credential_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     version = _version(request)
     if version == "bad":
         return _error(request, credential, "That is not a version number.", 400)
-    why, prompt = _justification(
-        request, credential, "reveal", always=version is not None, extra={"version": version}
-    )
+    why, prompt = _justification(request, credential, "reveal", version=version, extra={"version": version})
     if prompt:
         return prompt
     try:
@@ -144,7 +142,7 @@ def credential_rotate(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_post_parameters("value", "confirm")
 def credential_update(request: HttpRequest, pk: int) -> HttpResponse:
     credential = access.get_for_user_or_404(request.user, "update", Credential, pk=pk)
-    required = access.justification_required(request.user, "update", credential.device)
+    required = services.justification_needed(request.user, "update", credential)
     if request.method == "GET":
         try:
             version = services.current_version(request.user, credential)
