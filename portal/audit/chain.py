@@ -109,17 +109,22 @@ def _locked_head() -> AuditChainHead:
     return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
+def _link(event: AuditEvent, sequence: int, prev_hash: str) -> str:
+    """Make `event` the link after `prev_hash`: its place, its stored forms and its hash."""
+    event.sequence, event.prev_hash = sequence, prev_hash
+    event.source_ip = normalise_ip(event.source_ip)
+    event.search_text = search_text(event)
+    event.hash = event_hash(fields_of(event))
+    return event.hash
+
+
 def append(event: AuditEvent) -> AuditEvent:
     """Link `event` after the current head and store it. Must run inside a transaction: the head
     stays locked until it commits, which serialises appends across processes."""
     head = _locked_head()
-    event.sequence = head.sequence + 1
-    event.prev_hash = head.hash
     # Taken under the lock, so time order and chain order agree.
     event.time = timezone.now()
-    event.source_ip = normalise_ip(event.source_ip)
-    event.search_text = search_text(event)
-    event.hash = event_hash(fields_of(event))
+    _link(event, head.sequence + 1, head.hash)
     event.save(force_insert=True)
     AuditChainHead.objects.filter(pk=1).update(sequence=event.sequence, hash=event.hash)
     return event
@@ -134,11 +139,8 @@ def append_many(events: Iterable[AuditEvent], batch_size: int = 5000) -> int:
         batch: list[AuditEvent] = []
         for event in events:
             sequence += 1
-            event.sequence, event.prev_hash = sequence, previous
             event.time = event.time or timezone.now()
-            event.source_ip = normalise_ip(event.source_ip)
-            event.search_text = search_text(event)
-            event.hash = previous = event_hash(fields_of(event))
+            previous = _link(event, sequence, previous)
             batch.append(event)
             if len(batch) >= batch_size:
                 AuditEvent._base_manager.bulk_create(batch)
@@ -189,34 +191,31 @@ def verify(signature_check: Any = None) -> Verdict:
     # Each checkpoint is also announced by an audit.checkpoint event: deleting checkpoint rows to
     # hide a rewrite leaves those announcements behind.
     announced: dict[int, str] = {}
-    checkpoint_sequences = set(AuditCheckpoint.objects.values_list("sequence", flat=True))
+    # Read once, before the walk: a checkpoint signed while verify runs is for the next run.
+    checkpoints = list(AuditCheckpoint.objects.order_by("sequence"))
+    checkpoint_sequences = {checkpoint.sequence for checkpoint in checkpoints}
+
+    def broken(sequence: int, problem: str) -> Verdict:
+        return Verdict(False, count, previous_hash, sequence=sequence, problem=problem)
+
     for row in _stream():
         sequence = row["sequence"]
         if sequence != expected_sequence:
-            return Verdict(
-                False,
-                count,
-                previous_hash,
-                sequence=expected_sequence,
-                problem=f"sequence jumps from {expected_sequence - 1} to {sequence}: "
+            return broken(
+                expected_sequence,
+                f"sequence jumps from {expected_sequence - 1} to {sequence}: "
                 f"{sequence - expected_sequence} event(s) are missing",
             )
         if row["prev_hash"] != previous_hash:
-            return Verdict(
-                False,
-                count,
-                previous_hash,
-                sequence=sequence,
-                problem=f"event {row['pk']} does not link to event {sequence - 1}: an event before it "
+            return broken(
+                sequence,
+                f"event {row['pk']} does not link to event {sequence - 1}: an event before it "
                 "was removed, inserted, reordered or changed",
             )
         if event_hash(row) != row["hash"]:
-            return Verdict(
-                False,
-                count,
-                previous_hash,
-                sequence=sequence,
-                problem=f"event {row['pk']} was changed after it was written (its hash does not match)",
+            return broken(
+                sequence,
+                f"event {row['pk']} was changed after it was written (its hash does not match)",
             )
         if sequence in checkpoint_sequences:
             hashes_at[sequence] = row["hash"]
@@ -225,44 +224,32 @@ def verify(signature_check: Any = None) -> Verdict:
         previous_hash, expected_sequence, count = row["hash"], sequence + 1, count + 1
     head = AuditChainHead.objects.filter(pk=1).values("sequence", "hash").first()
     if head and (head["sequence"], head["hash"]) != (count, previous_hash):
-        return Verdict(
-            False,
-            count,
-            previous_hash,
-            sequence=count + 1,
-            problem=f"the chain ends at event {count} but its head records {head['sequence']}: "
+        return broken(
+            count + 1,
+            f"the chain ends at event {count} but its head records {head['sequence']}: "
             "events were cut off the end",
         )
-    stored = {c.sequence: c.hash for c in AuditCheckpoint.objects.all()}
+    stored = {checkpoint.sequence: checkpoint.hash for checkpoint in checkpoints}
     for sequence, announced_hash in sorted(announced.items()):
         if stored.get(sequence) != announced_hash:
-            return Verdict(
-                False,
-                count,
-                previous_hash,
-                sequence=sequence,
-                problem=f"the trail records a signed checkpoint of event {sequence} that is gone or "
+            return broken(
+                sequence,
+                f"the trail records a signed checkpoint of event {sequence} that is gone or "
                 "altered: checkpoints were removed",
             )
     verified = 0
-    for checkpoint in AuditCheckpoint.objects.order_by("sequence"):
+    for checkpoint in checkpoints:
         if hashes_at.get(checkpoint.sequence) != checkpoint.hash:
-            return Verdict(
-                False,
-                count,
-                previous_hash,
-                sequence=checkpoint.sequence,
-                problem=f"checkpoint {checkpoint.pk} signed hash {checkpoint.hash[:16]}… for event "
+            return broken(
+                checkpoint.sequence,
+                f"checkpoint {checkpoint.pk} signed hash {checkpoint.hash[:16]}… for event "
                 f"{checkpoint.sequence}, which now has another hash or is gone: the chain was rewritten",
             )
         if signature_check is not None:
             if not signature_check(checkpoint):
-                return Verdict(
-                    False,
-                    count,
-                    previous_hash,
-                    sequence=checkpoint.sequence,
-                    problem=f"checkpoint {checkpoint.pk} has an invalid signature: it was forged or altered",
+                return broken(
+                    checkpoint.sequence,
+                    f"checkpoint {checkpoint.pk} has an invalid signature: it was forged or altered",
                 )
             verified += 1
     return Verdict(True, count, previous_hash, checkpoints=verified)
