@@ -2,22 +2,17 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django_htmx.http import HttpResponseClientRedirect
 
 from portal.accounts import services
 from portal.accounts.backends import DirectoryUnavailable
-from portal.web.htmx import current_page, is_htmx
+from portal.web.htmx import login_redirect
 
 
 def to_login(request: HttpRequest, message: str) -> HttpResponse:
     """Send the browser to the sign-in page with a message, as a full page even from htmx."""
     messages.warning(request, message)
-    if is_htmx(request):
-        # Come back to the page the engineer was on, not to the fragment URL htmx called.
-        return HttpResponseClientRedirect(redirect_to_login(current_page(request))["Location"])
-    return redirect_to_login(request.get_full_path())
+    return login_redirect(request)
 
 
 class DirectoryRecheckMiddleware:

@@ -1,13 +1,11 @@
 from collections.abc import Callable
 
 from django.contrib.auth.middleware import LoginRequiredMiddleware
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
-from django_htmx.http import HttpResponseClientRedirect
 
-from portal.web.htmx import current_page, is_htmx
+from portal.web.htmx import login_redirect
 
 
 class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -15,9 +13,7 @@ class HtmxAwareLoginRequiredMiddleware(LoginRequiredMiddleware):
     form (and back to the page afterwards) instead of swapping a login page into a fragment."""
 
     def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
-        if is_htmx(request):
-            return HttpResponseClientRedirect(redirect_to_login(current_page(request))["Location"])
-        return super().handle_no_permission(request, view_func)
+        return login_redirect(request)
 
 
 class VaryOnHtmxMiddleware:
