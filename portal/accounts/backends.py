@@ -6,8 +6,10 @@ swallowed LDAP errors into DirectoryUnavailable so the login page can say "the d
 instead of "wrong password".
 """
 
+import contextlib
 import contextvars
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import ldap
@@ -51,6 +53,22 @@ def is_plausible_login_name(name: str) -> bool:
     return bool(LOGIN_NAME_PATTERN.fullmatch(normalize_login_name(name)))
 
 
+@contextlib.contextmanager
+def _directory_call(operation: str) -> Iterator[list[Exception]]:
+    """Time one directory operation and collect the LDAP errors django-auth-ldap would otherwise
+    only log (it answers None for "unreachable" as for "no such user"), for the caller to tell
+    the two apart."""
+    from portal.web.metrics import LDAP_SECONDS, timed
+
+    errors: list[Exception] = []
+    token = _captured_errors.set(errors)
+    try:
+        with timed(LDAP_SECONDS, operation):
+            yield errors
+    finally:
+        _captured_errors.reset(token)
+
+
 class KeydeskLDAPBackend(LDAPBackend):
     """django-auth-ldap with normalised names and directory errors surfaced, not swallowed."""
 
@@ -66,15 +84,8 @@ class KeydeskLDAPBackend(LDAPBackend):
         username = normalize_login_name(username)
         if not LOGIN_NAME_PATTERN.fullmatch(username):
             return None
-        from portal.web.metrics import LDAP_SECONDS, timed
-
-        errors: list[Exception] = []
-        token = _captured_errors.set(errors)
-        try:
-            with timed(LDAP_SECONDS, "authenticate"):
-                user = super().authenticate(request, username=username, password=password, **kwargs)
-        finally:
-            _captured_errors.reset(token)
+        with _directory_call("authenticate") as errors:
+            user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None and errors:
             raise DirectoryUnavailable(_describe(errors[0]))
         return user
@@ -85,15 +96,8 @@ class KeydeskLDAPBackend(LDAPBackend):
         Returns False when the account is gone or disabled (filtered out by the user search); raises
         DirectoryUnavailable when the directory cannot say.
         """
-        from portal.web.metrics import LDAP_SECONDS, timed
-
-        errors: list[Exception] = []
-        token = _captured_errors.set(errors)
-        try:
-            with timed(LDAP_SECONDS, "refresh"):
-                refreshed = self.populate_user(user.username)
-        finally:
-            _captured_errors.reset(token)
+        with _directory_call("refresh") as errors:
+            refreshed = self.populate_user(user.username)
         if refreshed is None:
             if errors:
                 raise DirectoryUnavailable(_describe(errors[0]))
