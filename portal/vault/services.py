@@ -527,10 +527,7 @@ def update_secret(
     """Store a value the engineer typed (after an on-site change) as a new version, with
     check-and-set against the version they saw, so a rotation meanwhile is never overwritten."""
     ensure_can(actor, "update", credential)
-    if not adapter_for(credential).typed_values:
-        raise NotForThisKind(
-            f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
-        )
+    _require_typed_values(credential)
     _require_justification(actor, "update", credential, justification, ticket)
     return _write_new_value(
         actor,
@@ -541,6 +538,14 @@ def update_secret(
         justification=justification,
         ticket=ticket,
     )
+
+
+def _require_typed_values(credential: Credential) -> None:
+    """Only credentials whose value people type (KV) can be updated by hand."""
+    if not adapter_for(credential).typed_values:
+        raise NotForThisKind(
+            f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
+        )
 
 
 def history(actor: Any, credential: Credential) -> client.SecretMetadata:
@@ -561,10 +566,7 @@ def history(actor: Any, credential: Credential) -> client.SecretMetadata:
 def current_version(actor: Any, credential: Credential) -> int:
     """The version an update form should expect (0 when nothing is stored yet)."""
     ensure_can(actor, "update", credential)
-    if not adapter_for(credential).typed_values:
-        raise NotForThisKind(
-            f"A {credential.get_kind_display().lower()} is set by its secrets engine: use Rotate."
-        )
+    _require_typed_values(credential)
     try:
         return client.get_client().metadata(secret_ref(credential)).current_version
     except VaultNotFound:
